@@ -1,0 +1,64 @@
+// Multi-boot VM runs shared by the tests, the demo and the benchmarks.
+import * as path from 'node:path';
+import { buildInitramfs, Vm, type Artifacts } from './rig.ts';
+import { EVENTS_SCENARIO } from './scenarios.ts';
+
+export type ScenarioEvents = Map<string, Record<string, string>>;
+
+/** "EV name k=v k=v" lines printed by a scenario. */
+export function scenarioEvents(lines: string[]): ScenarioEvents {
+  const out: ScenarioEvents = new Map();
+  for (const line of lines) {
+    const m = /^EV (\S+)(.*)$/.exec(line.trim());
+    if (!m) continue;
+    const kv: Record<string, string> = {};
+    for (const part of m[2].trim().split(/\s+/)) {
+      const [k, v] = part.split('=');
+      if (k) kv[k] = v ?? '';
+    }
+    out.set(m[1], kv);
+  }
+  return out;
+}
+
+/**
+ * EVENTS_SCENARIO over four boots of one RAM file: boot 1 produces every process
+ * event and ends with reboot -f (warm reset); boot 2 takes the dump button (NMI)
+ * and halts; boot 3 powers off; boot 4 loses power (qemu killed).
+ */
+export async function runEventsVm(art: Artifacts, dir: string, say: (s: string) => void = () => {}) {
+  const ram = path.join(dir, 'ram.img');
+  const initrd = buildInitramfs(art, EVENTS_SCENARIO, path.join(dir, 'initrd.cpio'));
+  const opts = { art, initrd, ramFile: ram, dir, timeoutMs: 150_000 };
+  let ev: ScenarioEvents;
+  let poweroffExit: number | null;
+  let vm = new Vm(opts);
+  try {
+    say('boot 1: killed, crashed and OOM-killed processes, then reboot -f');
+    await vm.waitFor(/STAGE-DONE 1/, 120_000);
+    ev = scenarioEvents(vm.lines);
+    const { index } = await vm.waitFor(/READY-NMI/, 60_000);
+    say('boot 2: dump button (NMI via the qemu monitor), then halt -f');
+    await vm.nmi();
+    await vm.waitFor(/NMI-SEEN/, 30_000, index);
+    await vm.waitFor(/System halted/, 30_000, index);
+  } finally {
+    await vm.stop();
+  }
+  vm = new Vm(opts);
+  try {
+    say('boot 3: poweroff -f');
+    await vm.waitFor(/STAGE-DONE 3/, 60_000);
+    poweroffExit = await vm.exited;
+  } finally {
+    await vm.stop();
+  }
+  vm = new Vm(opts);
+  try {
+    say('boot 4: power cut (qemu killed)');
+    await vm.waitFor(/READY-CUT/, 60_000);
+  } finally {
+    await vm.stop();
+  }
+  return { ram, ev, poweroffExit };
+}

@@ -1,0 +1,125 @@
+// Guest-side scenario scripts (busybox sh). Each runs in every boot of its VM and
+// picks its stage from the module's boot counter ($BOOT, set by /init).
+// Lines starting with "EV " tell the host the pids it must find in the records.
+
+/** Every event kind, over four boots: warm reboot, halt, power-off, then a power cut. */
+export const EVENTS_SCENARIO = `
+W=/sys/kernel/raslog/watch
+pid_of() { sed -n 's/^RUNAS-PID //p' "$1"; }
+case "$BOOT" in
+1)
+  echo "comm sleep" > $W
+  echo "cgroup /important.service" > $W
+
+  # a watched process (uid 1000) killed by SIGTERM from a known sender (kill, uid 1000)
+  runas 1000 /bin/sleep 1000 > /tmp/target.out &
+  T=$!
+  sleep 1
+  runas 1000 /bin/kill -TERM "$(pid_of /tmp/target.out)" > /tmp/killer.out
+  wait $T
+  echo "EV term target=$(pid_of /tmp/target.out) killer=$(pid_of /tmp/killer.out)"
+
+  # a watched process that exits 0
+  runas 0 /bin/sleep 0 > /tmp/zero.out
+  echo "EV exit0 pid=$(pid_of /tmp/zero.out)"
+
+  # SIGSEGV with ulimit -c 0: fault at 0x10, core not dumped (core limit)
+  ulimit -c 0
+  segv & P=$!; wait $P
+  echo "EV segv_nocore pid=$P"
+
+  # core_pattern to a file, unlimited: dumped
+  echo '/tmp/core.%p' > /proc/sys/kernel/core_pattern
+  ulimit -c unlimited
+  segv & P=$!; wait $P
+  echo "EV segv_core pid=$P file=$(ls /tmp/core.$P 2>/dev/null)"
+
+  # a pipe helper that cannot be started
+  echo '|/no/such/helper' > /proc/sys/kernel/core_pattern
+  segv & P=$!; wait $P
+  echo "EV segv_pipe pid=$P"
+
+  # an empty core_pattern
+  echo '' > /proc/sys/kernel/core_pattern
+  segv & P=$!; wait $P
+  echo "EV segv_empty pid=$P"
+  ulimit -c 0
+
+  # OOM killer inside a 16 MiB memory cgroup
+  echo +memory > /sys/fs/cgroup/cgroup.subtree_control
+  mkdir -p /sys/fs/cgroup/oomtest
+  echo 16M > /sys/fs/cgroup/oomtest/memory.max
+  sh -c 'echo $$ > /sys/fs/cgroup/oomtest/cgroup.procs; exec /guest/hog' & P=$!; wait $P
+  echo "EV oom pid=$P"
+
+  # watched by cgroup prefix only; killed by SIGKILL from this shell (builtin kill)
+  mkdir -p /sys/fs/cgroup/important.service
+  sh -c 'echo $$ > /sys/fs/cgroup/important.service/cgroup.procs; exec /bin/tail -f /dev/null' & P=$!
+  sleep 1
+  kill -KILL $P; wait $P
+  echo "EV cgkill pid=$P shell=$$"
+  echo "STAGE-DONE 1"
+  reboot -f
+  ;;
+2)
+  before=$(sed -n 's/^last_seq //p' /sys/kernel/raslog/status)
+  echo "READY-NMI"
+  for i in $(seq 1 100); do
+    now=$(sed -n 's/^last_seq //p' /sys/kernel/raslog/status)
+    [ "$now" != "$before" ] && break
+    sleep 0.2
+  done
+  echo "NMI-SEEN last_seq=$now"
+  halt -f
+  ;;
+3)
+  echo "STAGE-DONE 3"
+  poweroff -f
+  ;;
+*)
+  echo "READY-CUT"
+  ;;
+esac
+`;
+
+/** A storm of killed processes, then a warm reboot; the next boot waits for the host. */
+export function stormScenario(kills: number): string {
+  return `
+case "$BOOT" in
+1)
+  storm ${kills}
+  cat /sys/kernel/raslog/status
+  echo "STAGE-DONE 1"
+  reboot -f
+  ;;
+*)
+  cat /sys/kernel/raslog/status
+  echo "READY-CUT"
+  ;;
+esac
+`;
+}
+
+/** Kill storms that never end: the host cuts the power at a random moment. */
+export const ENDLESS_STORM_SCENARIO = `
+echo "STORM-START boot=$BOOT"
+storm 100000000
+`;
+
+/** bench/kmod-overhead: the same loops without and with the module, in one boot. */
+export function overheadScenario(forks: number, kills: number, rounds: number): string {
+  return `
+rmmod raslog
+for r in $(seq 1 ${rounds}); do
+  echo "ROUND $r without"; loops fork ${forks}; loops kill ${kills}
+  insmod /raslog.ko region_addr=0x7000000 region_size=0x100000
+  echo "ROUND $r with"; loops fork ${forks}; loops kill ${kills}
+  rmmod raslog
+done
+insmod /raslog.ko region_addr=0x7000000 region_size=0x100000
+storm 5000
+cat /sys/kernel/raslog/status
+echo "BENCH-DONE"
+poweroff -f
+`;
+}
