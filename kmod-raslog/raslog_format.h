@@ -298,7 +298,7 @@ static inline u32 raslog_header_crc(const struct raslog_header *h)
 	return raslog_crc32c(h, 0x7C);
 }
 
-/* Format a blank region (caller zeroed it or accepts leftovers as invalid slots). */
+/* Format a region whose slots the caller has zeroed: leftover records of an older region would still validate. */
 static inline void raslog_format(void *region, u64 size, const u8 id[16], u64 now_ns)
 {
 	struct raslog_header *h = (struct raslog_header *)region;

@@ -126,6 +126,7 @@ exec sh
 export function buildInitramfs(art: Artifacts, scenario: string, out: string, moduleParams = ''): string {
   const root = fs.mkdtempSync(path.join(CACHE, 'initrd-'));
   try {
+    fs.chmodSync(root, 0o755); // becomes the guest's /: unprivileged scenario users must traverse it
     fs.mkdirSync(path.join(root, 'bin'));
     fs.mkdirSync(path.join(root, 'guest'));
     const busybox = fs.existsSync('/bin/busybox') ? '/bin/busybox' : '/usr/bin/busybox';

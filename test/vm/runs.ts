@@ -62,3 +62,46 @@ export async function runEventsVm(art: Artifacts, dir: string, say: (s: string) 
   }
   return { ram, ev, poweroffExit };
 }
+
+export interface CutResult {
+  records: number;
+  corrupt: number;
+  torn: number;
+  /** module_load boot numbers found, oldest first */
+  loads: number[];
+  maxSeq: number;
+  /** sequence numbers absent between the oldest surviving process-lane record and the newest */
+  missing: number;
+}
+
+/**
+ * One power cut: boot the ENDLESS_STORM initrd on ram, wait for the storm, kill qemu
+ * after a random 0.5–3 s, then decode what the region kept.
+ */
+export async function powerCutRound(art: Artifacts, initrd: string, ram: string, dir: string,
+  boot: number, decode: (ram: string) => any): Promise<CutResult> {
+  const vm = new Vm({ art, initrd, ramFile: ram, dir, timeoutMs: 90_000 });
+  try {
+    await vm.waitFor(new RegExp(`STORM-START boot=${boot}\\b`), 60_000);
+    await new Promise((r) => setTimeout(r, 500 + Math.floor(Math.random() * 2500)));
+  } finally {
+    await vm.stop();
+  }
+  const report = decode(ram);
+  const recs: any[] = report.records;
+  const lanes: any[] = report.lanes;
+  const seqs = recs.map((r) => r.seq as number);
+  const maxSeq = seqs.length ? seqs[seqs.length - 1] : 0;
+  const procSeqs = recs.filter((r) => r.lane === 'process').map((r) => r.seq as number);
+  const present = new Set(seqs);
+  let missing = 0;
+  for (let s = procSeqs[0] ?? maxSeq; s <= maxSeq; s++) if (!present.has(s)) missing++;
+  return {
+    records: recs.length,
+    corrupt: lanes.reduce((n, l) => n + l.corrupt, 0),
+    torn: lanes.reduce((n, l) => n + l.torn, 0),
+    loads: recs.filter((r) => r.type === 'module_load').map((r) => r.boot),
+    maxSeq,
+    missing,
+  };
+}

@@ -106,19 +106,17 @@ echo "STORM-START boot=$BOOT"
 storm 100000000
 `;
 
-/** bench/kmod-overhead: the same loops without and with the module, in one boot. */
-export function overheadScenario(forks: number, kills: number, rounds: number): string {
+/** bench/kmod-overhead: the same loops without and with the module, alternating, in one boot. */
+export function overheadScenario(forks: number, kills: number, storm: number, rounds: number): string {
   return `
+run_loops() { loops fork ${forks}; loops kill ${kills}; storm ${storm}; }
 rmmod raslog
 for r in $(seq 1 ${rounds}); do
-  echo "ROUND $r without"; loops fork ${forks}; loops kill ${kills}
+  echo "ROUND $r without"; run_loops
   insmod /raslog.ko region_addr=0x7000000 region_size=0x100000
-  echo "ROUND $r with"; loops fork ${forks}; loops kill ${kills}
+  echo "ROUND $r with"; run_loops
   rmmod raslog
 done
-insmod /raslog.ko region_addr=0x7000000 region_size=0x100000
-storm 5000
-cat /sys/kernel/raslog/status
 echo "BENCH-DONE"
 poweroff -f
 `;

@@ -1,0 +1,142 @@
+/*
+ * Region sources: a file holding the region at some offset (a qemu RAM
+ * backing file, a memory dump, an image made by raslog-mkimage), or the
+ * /dev/raslog device. Both end in decodeRegion().
+ */
+
+import { constants as bufferConstants } from 'node:buffer';
+import { open, type FileHandle } from 'node:fs/promises';
+import { decodeRegion, probeHeader } from './decode.ts';
+import { RegionError, hex } from './errors.ts';
+import { HEADER_SIZE, MIN_REGION } from './format.ts';
+import type { RegionReport } from './types.ts';
+
+export const DEFAULT_DEVICE = '/dev/raslog';
+const MAX_READ = Math.min(bufferConstants.MAX_LENGTH, 8 * 1024 * 1024 * 1024);
+
+function ioError(path: string, e: unknown): RegionError {
+  const err = e as NodeJS.ErrnoException;
+  const why: Record<string, string> = {
+    ENOENT: 'no such file or directory',
+    EACCES: 'permission denied',
+    EPERM: 'operation not permitted',
+    EISDIR: 'is a directory',
+    ENODEV: 'no such device',
+    ENXIO: 'no such device or address',
+    EIO: 'I/O error',
+    EINVAL: 'invalid argument',
+  };
+  const msg = (err && err.code && why[err.code]) || (err && err.message) || String(e);
+  return new RegionError('io', `cannot read ${path}: ${msg}`);
+}
+
+async function readAt(fh: FileHandle, path: string, pos: number, len: number): Promise<Buffer> {
+  const buf = Buffer.alloc(len);
+  let got = 0;
+  try {
+    while (got < len) {
+      const { bytesRead } = await fh.read(buf, got, len - got, pos + got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+  } catch (e) {
+    throw ioError(path, e);
+  }
+  return got === len ? buf : buf.subarray(0, got);
+}
+
+/**
+ * Decode a region stored in a file at `offset` (default 0). Without `size`,
+ * the size comes from the header's region_size; a damaged header then needs
+ * an explicit size.
+ */
+export async function readRegionImage(path: string, offset = 0, size?: number): Promise<RegionReport> {
+  if (!Number.isSafeInteger(offset) || offset < 0) {
+    throw new RegionError('bad_argument', `invalid offset ${offset}`);
+  }
+  if (size !== undefined) {
+    if (!Number.isSafeInteger(size) || size < 0) throw new RegionError('bad_argument', `invalid size ${size}`);
+    if (size < MIN_REGION) {
+      throw new RegionError('too_small', `size ${size} is below the minimum region size ${MIN_REGION} (64K)`);
+    }
+    if (size > MAX_READ) throw new RegionError('bad_argument', `size ${size} is too large to read into memory`);
+  }
+  let fh: FileHandle;
+  try {
+    fh = await open(path, 'r');
+  } catch (e) {
+    throw ioError(path, e);
+  }
+  try {
+    let fileSize: number;
+    try {
+      const st = await fh.stat();
+      if (st.isDirectory()) throw new RegionError('io', `cannot read ${path}: is a directory`);
+      fileSize = st.size;
+    } catch (e) {
+      if (e instanceof RegionError) throw e;
+      throw ioError(path, e);
+    }
+    const where = `at offset ${hex(offset)}`;
+    if (offset >= fileSize) {
+      throw new RegionError('bad_offset', `offset ${hex(offset)} is beyond the end of ${path} (${fileSize} bytes)`);
+    }
+    const avail = fileSize - offset;
+    let regionSize: number;
+    if (size !== undefined) {
+      if (size > avail) {
+        throw new RegionError('truncated', `${path} has only ${avail} bytes ${where}, less than --size ${size}`);
+      }
+      regionSize = size;
+    } else {
+      const head = await readAt(fh, path, offset, Math.min(HEADER_SIZE, avail));
+      const rs = probeHeader(head, where);
+      if (rs === null) {
+        throw new RegionError('need_size', `raslog header ${where} in ${path} is damaged; give the region size (--size) to salvage the records`);
+      }
+      if (rs > avail) {
+        throw new RegionError('truncated', `raslog region ${where} truncated: header says ${rs} bytes, ${path} has ${avail}`);
+      }
+      if (rs > MAX_READ) throw new RegionError('bad_argument', `region size ${rs} is too large to read into memory`);
+      regionSize = rs;
+    }
+    const buf = await readAt(fh, path, offset, regionSize);
+    if (buf.length < regionSize) {
+      throw new RegionError('truncated', `short read from ${path}: ${buf.length} of ${regionSize} bytes ${where}`);
+    }
+    return decodeRegion(buf, { source: path, offset, sizeKnown: true });
+  } finally {
+    await fh.close().catch(() => undefined);
+  }
+}
+
+/** Read the whole device (from offset 0 to EOF) and decode it. */
+export async function readRegionDevice(path: string = DEFAULT_DEVICE): Promise<RegionReport> {
+  let fh: FileHandle;
+  try {
+    fh = await open(path, 'r');
+  } catch (e) {
+    throw ioError(path, e);
+  }
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.alloc(1024 * 1024);
+      let n: number;
+      try {
+        ({ bytesRead: n } = await fh.read(chunk, 0, chunk.length, null));
+      } catch (e) {
+        throw ioError(path, e);
+      }
+      if (n === 0) break;
+      chunks.push(n === chunk.length ? chunk : chunk.subarray(0, n));
+      total += n;
+      if (total > MAX_READ) throw new RegionError('bad_argument', `${path} is larger than ${MAX_READ} bytes`);
+    }
+    const buf = Buffer.concat(chunks, total);
+    return decodeRegion(buf, { source: path, offset: 0, sizeKnown: true });
+  } finally {
+    await fh.close().catch(() => undefined);
+  }
+}
