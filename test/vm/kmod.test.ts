@@ -25,10 +25,26 @@ function decode(ramFile: string) {
   return decodeRegion(readRegionFromRam(ramFile));
 }
 
-test('every event kind is recorded across reboot, halt, power-off and a power cut', async (t) => {
+test.serial('every event kind is recorded across reboot, halt, power-off and a power cut', async (t) => {
   t.timeout(300_000);
-  const { ram, ev, poweroffExit } = await runEventsVm(art, workdir('events'));
+  const { ram, ev, poweroffExit, lastBoot } = await runEventsVm(art, workdir('events'));
   t.is(poweroffExit, 0, 'poweroff -f ends qemu');
+
+  // boot 4, from the guest: /dev/raslog reads like the image, poll wakes on a new record,
+  // root only; the status file reports the region, lanes, hooks and the watch list
+  const dev = new Map<string, string>();
+  for (const line of lastBoot) for (const [, k, v] of line.matchAll(/(\w+)=(\S+)/g)) if (line.startsWith('DEV ')) dev.set(k, v);
+  t.is(dev.get('bytes'), String(0x100000));
+  t.is(dev.get('magic'), 'RASLOGRG');
+  t.is(dev.get('poll_before_read'), '1', 'unread records make the device readable');
+  t.is(dev.get('poll_after_read'), '0', 'a read from offset 0 consumes the readiness');
+  t.is(dev.get('poll_after_death'), '1', 'a new record wakes a poller');
+  t.is(dev.get('unprivileged_open'), 'Permission', 'uid 1000 cannot open /dev/raslog');
+  const status = lastBoot.filter((l) => l.startsWith('STATUS ')).map((l) => l.slice(7).trim());
+  t.true(status.includes('region_size 1048576'), status.join('\n'));
+  t.true(status.includes('boot 4'));
+  t.true(status.some((l) => /^lane critical slots 255 writes \d+ used \d+ overwritten 0$/.test(l)));
+  t.false(status.some((l) => /^hook \S+ missing/.test(l)), 'every hook attached');
 
   const report = decode(ram);
   const recs: Rec[] = report.records;
@@ -102,7 +118,7 @@ test('every event kind is recorded across reboot, halt, power-off and a power cu
   t.like(nmi[0], { boot: 2, cpu: 0, lane: 'critical' });
 });
 
-test('a storm of 20,000 kills never pushes out critical records; losses are counted exactly', async (t) => {
+test.serial('a storm of 20,000 kills never pushes out critical records; losses are counted exactly', async (t) => {
   t.timeout(400_000);
   const dir = workdir('storm');
   const ram = path.join(dir, 'ram.img');
@@ -135,7 +151,7 @@ test('a storm of 20,000 kills never pushes out critical records; losses are coun
   t.is(span - seqs.length, proc.overwritten - (seqs[0] - 1), 'missing sequence numbers = records overwritten');
 });
 
-test('power cuts in the middle of a kill storm: no corrupt record accepted, nothing committed lost', async (t) => {
+test.serial('power cuts in the middle of a kill storm: no corrupt record accepted, nothing committed lost', async (t) => {
   t.timeout(400_000);
   const dir = workdir('cut');
   const ram = path.join(dir, 'ram.img');

@@ -61,7 +61,7 @@ export function buildModule(kver: string): string {
   return ko;
 }
 
-const GUEST_TOOLS = ['segv', 'hog', 'runas', 'storm', 'loops'];
+const GUEST_TOOLS = ['segv', 'hog', 'runas', 'storm', 'loops', 'devpoll'];
 
 function buildGuestTools(): string {
   const dir = path.join(CACHE, 'guest');

@@ -55,12 +55,12 @@ export async function runEventsVm(art: Artifacts, dir: string, say: (s: string) 
   }
   vm = new Vm(opts);
   try {
-    say('boot 4: power cut (qemu killed)');
+    say('boot 4: /dev/raslog and status checked from the guest, then a power cut (qemu killed)');
     await vm.waitFor(/READY-CUT/, 60_000);
   } finally {
     await vm.stop();
   }
-  return { ram, ev, poweroffExit };
+  return { ram, ev, poweroffExit, lastBoot: vm.lines };
 }
 
 export interface CutResult {

@@ -77,6 +77,8 @@ case "$BOOT" in
   poweroff -f
   ;;
 *)
+  devpoll
+  sed 's/^/STATUS /' /sys/kernel/raslog/status
   echo "READY-CUT"
   ;;
 esac
