@@ -156,6 +156,12 @@ export interface VmOptions {
   timeoutMs: number;
   smp?: number;
   extraAppend?: string;
+  /**
+   * Deterministic guest time: -icount makes the guest clock advance 1 ns per
+   * instruction, so guest-measured loop times count instructions, not the host's
+   * noise (benchmarks on a shared machine). Single vCPU thread, slower.
+   */
+  icount?: boolean;
 }
 
 /** One qemu process. Power cut = kill(); its RAM file keeps the region. */
@@ -186,12 +192,13 @@ export class Vm {
       opts.extraAppend ?? '',
     ].join(' ');
     const args = [
-      '-accel', 'tcg', '-cpu', 'max', '-smp', String(opts.smp ?? 2), '-m', `${RAM_MB}M`,
+      '-accel', 'tcg', '-cpu', 'max', '-smp', String(opts.icount ? 1 : opts.smp ?? 2), '-m', `${RAM_MB}M`,
       '-object', `memory-backend-file,id=mem,size=${RAM_MB}M,mem-path=${opts.ramFile},share=on`,
       '-machine', 'q35,memory-backend=mem',
       '-kernel', opts.art.vmlinux, '-initrd', opts.initrd, '-append', append,
       '-nodefaults', '-no-user-config', '-display', 'none', '-serial', 'stdio',
       '-monitor', `unix:${this.monitor},server=on,wait=off`,
+      ...(opts.icount ? ['-icount', 'shift=0'] : []),
     ];
     this.proc = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc.stdout!.on('data', (d: Buffer) => this.onData(d));
