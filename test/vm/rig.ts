@@ -113,6 +113,7 @@ else
   echo "RASLOG-INSMOD-FAILED"
   dmesg | tail -5
 fi
+[ -f /host.sh ] && . /host.sh
 . /scenario.sh
 echo "SCENARIO-END"
 exec sh
@@ -123,7 +124,33 @@ exec sh
  * The scenario runs in every boot of that VM; it reads "boot N" from the module's
  * status to know which stage it is in, so boot numbering is tested too.
  */
-export function buildInitramfs(art: Artifacts, scenario: string, out: string, moduleParams = ''): string {
+/** Guest modules for 9p over virtio, in load order (modprobe --show-depends 9p 9pnet_virtio virtio_pci). */
+const NINEP_MODULES = ['virtio_ring', 'virtio', 'virtio_pci_modern_dev', 'virtio_pci_legacy_dev', 'virtio_pci',
+  'netfs', 'fscache', '9pnet', '9pnet_virtio', '9p'];
+
+/**
+ * With a host share, /init mounts the host's / read-only at /host (9p) with proc, sys, dev and
+ * tmpfs /tmp and /run inside, and `share` (a host directory) writable at the same path, so
+ * `chroot /host node ...` runs the project's own files in the guest with host paths.
+ */
+export interface HostShare {
+  share: string;
+}
+
+function hostShareScript(share: string): string {
+  const o = 'trans=virtio,version=9p2000.L';
+  return `for m in ${NINEP_MODULES.join(' ')}; do insmod /kmods/$m.ko || echo "HOST-SHARE-FAILED $m"; done
+mkdir -p /host
+mount -t 9p -o ${o},ro hostroot /host || echo "HOST-SHARE-FAILED mount"
+mount -t proc proc /host/proc; mount -t sysfs sys /host/sys; mount -t devtmpfs dev /host/dev
+mount -t cgroup2 none /host/sys/fs/cgroup
+mount -t tmpfs tmp /host/tmp; mount -t tmpfs run /host/run
+mount -t 9p -o ${o} share '/host${share}' || echo "HOST-SHARE-FAILED share"
+echo "HOST-SHARE-READY"
+`;
+}
+
+export function buildInitramfs(art: Artifacts, scenario: string, out: string, moduleParams = '', host?: HostShare): string {
   const root = fs.mkdtempSync(path.join(CACHE, 'initrd-'));
   try {
     fs.chmodSync(root, 0o755); // becomes the guest's /: unprivileged scenario users must traverse it
@@ -139,6 +166,15 @@ export function buildInitramfs(art: Artifacts, scenario: string, out: string, mo
     }
     fs.writeFileSync(path.join(root, 'init'), INIT.replace('$RASLOG_PARAMS', moduleParams), { mode: 0o755 });
     fs.writeFileSync(path.join(root, 'scenario.sh'), scenario, { mode: 0o755 });
+    if (host) {
+      fs.mkdirSync(path.join(root, 'kmods'));
+      for (const m of NINEP_MODULES) {
+        const found = run('find', [`/lib/modules/${art.kver}/kernel`, '-name', `${m}.ko`]).toString().trim().split('\n')[0];
+        if (!found) throw new RigError(`guest module ${m}.ko not found for ${art.kver}`);
+        fs.copyFileSync(found, path.join(root, 'kmods', `${m}.ko`));
+      }
+      fs.writeFileSync(path.join(root, 'host.sh'), hostShareScript(host.share));
+    }
     const list = run('find', ['.', '-print0'], { cwd: root });
     fs.writeFileSync(out, run('cpio', ['--null', '-o', '-H', 'newc', '--quiet'], { cwd: root, input: list }));
     return out;
@@ -162,6 +198,8 @@ export interface VmOptions {
    * noise (benchmarks on a shared machine). Single vCPU thread, slower.
    */
   icount?: boolean;
+  /** Export the host's / (read-only) and host.share (writable) over 9p; see HostShare. */
+  host?: HostShare;
 }
 
 /** One qemu process. Power cut = kill(); its RAM file keeps the region. */
@@ -199,6 +237,10 @@ export class Vm {
       '-nodefaults', '-no-user-config', '-display', 'none', '-serial', 'stdio',
       '-monitor', `unix:${this.monitor},server=on,wait=off`,
       ...(opts.icount ? ['-icount', 'shift=0'] : []),
+      ...(opts.host ? [
+        '-virtfs', 'local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap',
+        '-virtfs', `local,path=${opts.host.share},mount_tag=share,security_model=none,multidevs=remap`,
+      ] : []),
     ];
     this.proc = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc.stdout!.on('data', (d: Buffer) => this.onData(d));
