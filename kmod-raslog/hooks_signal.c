@@ -67,16 +67,20 @@ static bool raslog_maybe_fatal(int sig, struct task_struct *t)
 static void raslog_probe_signal_generate(void *data, int sig, struct kernel_siginfo *info,
 					 struct task_struct *task, int group, int result)
 {
-	struct raslog_gen g = { .sig = sig, .from_task = in_task() };
+	struct raslog_gen g;
 	struct raslog_gen *slot = NULL, *oldest = &raslog_gens[0];
 	unsigned long flags;
 	unsigned int i;
 
+	/* hot path for every signal sent: bail out before touching the stack copy */
 	if (result != TRACE_SIGNAL_DELIVERED && result != TRACE_SIGNAL_LOSE_INFO)
 		return;
 	if (!raslog_maybe_fatal(sig, task))
 		return;
 
+	memset(&g, 0, sizeof(g));
+	g.sig = sig;
+	g.from_task = in_task();
 	g.tgid = task->tgid;
 	if (info == SEND_SIG_NOINFO) {
 		g.si_code = SI_USER;

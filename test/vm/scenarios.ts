@@ -123,3 +123,19 @@ echo "BENCH-DONE"
 poweroff -f
 `;
 }
+
+/** Region lifecycle: refusals, reformat=1 of foreign content, then (next boot) a repaired header. */
+export const LIFECYCLE_SCENARIO = `
+if [ -z "$BOOT" ]; then
+  insmod /raslog.ko; echo "TRY noparam rc=$?"
+  insmod /raslog.ko region_addr=0x1000000 region_size=0x100000; echo "TRY sysram rc=$?"
+  insmod /raslog.ko region_addr=0x7000000 region_size=0x1000; echo "TRY small rc=$?"
+  insmod /raslog.ko region_addr=0x7000000 region_size=0x100000 reformat=1; echo "TRY reformat rc=$?"
+  dmesg | grep 'raslog:' | sed 's/^/DMESG /'
+  for i in 1 2 3; do segv & wait $!; done
+else
+  sed 's/^/STATUS /' /sys/kernel/raslog/status
+fi
+echo "STAGE-DONE"
+poweroff -f
+`;
