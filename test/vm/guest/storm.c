@@ -25,6 +25,6 @@ int main(int argc, char **argv)
 	}
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	double s = (b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9;
-	printf("STORM-DONE %ld kills in %.3f s (%.0f/s)\n", n, s, n / s);
+	printf("STORM-DONE %ld kills in %.6f s (%.0f/s)\n", n, s, n / s);
 	return 0;
 }
