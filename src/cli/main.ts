@@ -9,6 +9,7 @@ import { RegionError } from '../region/errors.ts';
 import { MIN_REGION } from '../region/format.ts';
 import { DEFAULT_DEVICE, readRegionDevice, readRegionImage } from '../region/source.ts';
 import { parseSize } from './args.ts';
+import { registerStoreCommands } from './store-commands.ts';
 import { renderText } from './text.ts';
 
 export class UsageError extends Error {}
@@ -69,6 +70,7 @@ export function buildProgram(): Command {
     .option('--size <n>', 'region size (needed when the header is damaged); default: from the header', parseSize)
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
     .action(regionAction);
+  registerStoreCommands(program); // show, boots, status, verify, export (src/cli/commands/, the store's owner)
   return program;
 }
 

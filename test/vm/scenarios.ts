@@ -139,3 +139,50 @@ fi
 echo "STAGE-DONE"
 poweroff -f
 `;
+
+/**
+ * raslogd in the guest (host share): boot 1 makes events and reboots; boot 2 starts raslogd,
+ * which replays the region, then queries and a power cut; boot 3 starts raslogd again and
+ * asks how boot 2 ended. Outputs land in the share, named after the boot.
+ */
+export function daemonScenario(root: string, share: string): string {
+  return `
+S=/host${share}
+export RASLOG_SOCKET=/run/raslogd.sock  # the data dir is on 9p, which cannot hold a unix socket
+rd() { chroot /host /usr/bin/node ${root}/bin/raslogd.js --data-dir ${share}/data > $S/raslogd-$BOOT.log 2>&1 & }
+rl() { chroot /host /usr/bin/node ${root}/bin/raslog.js "$@" --data-dir ${share}/data; }
+ready() {
+  for i in $(seq 1 300); do grep -q 'raslogd ready' $S/raslogd-$BOOT.log 2>/dev/null && return 0; sleep 0.5; done
+  echo "RASLOGD-NOT-READY"; cat $S/raslogd-$BOOT.log; return 1
+}
+case "$BOOT" in
+1)
+  echo "comm sleep" > /sys/kernel/raslog/watch
+  runas 1000 /bin/sleep 1000 > /tmp/target.out &
+  T=$!
+  sleep 1
+  runas 1000 /bin/kill -TERM "$(sed -n 's/^RUNAS-PID //p' /tmp/target.out)" > /tmp/killer.out
+  wait $T
+  ulimit -c 0
+  segv & wait $!
+  echo "STAGE-DONE 1"
+  reboot -f
+  ;;
+2)
+  rd; ready
+  rl show --since boot-1 --until boot -o jsonl > $S/show-since.jsonl
+  rl show -b -1 > $S/show-b1.txt
+  rl show -b -1 -o jsonl > $S/show-b1.jsonl
+  rl show --since boot-1 -o jsonl > $S/show-open.jsonl
+  rl boots -o json > $S/boots-2.json
+  echo "STAGE-DONE 2"
+  ;;
+3)
+  rd; ready
+  rl boots -o json > $S/boots-3.json
+  rl verify > $S/verify-3.txt 2>&1; echo "verify rc=$?" >> $S/verify-3.txt
+  echo "STAGE-DONE 3"
+  ;;
+esac
+`;
+}

@@ -1,0 +1,36 @@
+/* raslog status: daemon, collectors, store size and chain head, warnings. */
+
+import { Command, Option } from 'commander';
+import type { StatusReport } from '../../store/service.ts';
+import { addDataDir, Out, withBackend } from '../common.ts';
+import { action } from '../common.ts';
+
+export function registerStatus(program: Command): Command {
+  const cmd = program
+    .command('status')
+    .description('daemon and collector state, store contents, warnings')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['short', 'json']).default('short'));
+  addDataDir(cmd);
+  cmd.action(action(async (o: { output: string; dataDir?: string }) => {
+    await withBackend(o, async (b) => {
+      const { status: s } = (await b.request({ op: 'status' })) as { status: StatusReport };
+      const out = new Out();
+      if (o.output === 'json') out.line(JSON.stringify(s, null, 2));
+      else {
+        const d = s.daemon;
+        out.line(`data dir:   ${s.data_dir}`);
+        out.line(`raslogd:    ${d.running ? `running (pid ${d.pid}, since ${d.started})${d.config ? `, config ${d.config}` : ''}` : 'not running'}`);
+        for (const c of d.collectors ?? []) out.line(`  ${c.name.padEnd(9)} ${c.state.padEnd(8)} ${c.message}`);
+        out.line(`events:     ${s.store.events} in ${s.store.boots} boot(s), current boot ${s.store.current_boot ?? '-'}`);
+        out.line(`span:       ${s.store.first ?? '-'} .. ${s.store.last ?? '-'}`);
+        out.line(`chain head: #${s.store.head.sseq} ${s.store.head.hash}`);
+        const counts = Object.entries(s.store.counts).sort();
+        if (counts.length) out.line(`by type:    ${counts.map(([k, n]) => `${k}=${n}`).join(' ')}`);
+        if (d.retention) out.line(`retention:  ${Object.entries(d.retention).map(([k, n]) => `${k}=${n}d`).join(' ')}`);
+        for (const w of s.warnings) out.line(`warning:    ${w}`);
+      }
+      await out.end();
+    });
+  }));
+  return cmd;
+}

@@ -1,0 +1,270 @@
+/*
+ * Queries over the indexes. Every filter becomes a range scan of one index
+ * (the most selective given: process, unit, type(s), boot, else time), each
+ * bounded by the time range; the remaining filters are checked on the rows
+ * fetched. Results come in (time, sseq) order, or reversed.
+ */
+
+import { classifyEnding, type BootInfo } from './boots.ts';
+import { StoreError } from './errors.ts';
+import { HIGH, SEP, dec20, eventKey, suffixOf, sseqFromIndexKey } from './keys.ts';
+import type { Store } from './store.ts';
+import { parseTimeExpr, type TimeExpr } from './timeexpr.ts';
+import type { EventRow, StoredEvent } from './types.ts';
+
+export interface Query {
+  /** Inclusive bounds, ns since the epoch (decimal strings). */
+  since_ns?: string;
+  until_ns?: string;
+  boot?: number;
+  types?: string[];
+  comm?: string;
+  unit?: string;
+  reverse?: boolean;
+  /** Stop after this many matching events (counted in scan order). */
+  limit?: number;
+}
+
+/** What the CLI sends: unresolved expressions (boots are resolved against the store). */
+export interface QuerySpec {
+  since?: string;
+  until?: string;
+  /** -b: true/0 = current, negative = relative, positive = absolute boot number. */
+  boot?: number | true;
+  types?: string[];
+  comm?: string;
+  unit?: string;
+  reverse?: boolean;
+  limit?: number;
+}
+
+export function matches(e: StoredEvent, q: Query): boolean {
+  if (q.boot !== undefined && e.boot !== q.boot) return false;
+  if (q.types && q.types.length && !q.types.includes(e.type)) return false;
+  if (q.comm !== undefined && eventCommOf(e) !== q.comm) return false;
+  if (q.unit !== undefined && e.unit !== q.unit) return false;
+  if (q.since_ns !== undefined && cmpNs(e.time_ns, q.since_ns) < 0) return false;
+  if (q.until_ns !== undefined && cmpNs(e.time_ns, q.until_ns) > 0) return false;
+  return true;
+}
+
+function eventCommOf(e: StoredEvent): string | null {
+  if (typeof e.comm === 'string' && e.comm) return e.comm;
+  for (const f of ['initiator', 'task']) {
+    const t = e[f] as { comm?: unknown } | undefined;
+    if (t && typeof t.comm === 'string' && t.comm) return t.comm;
+  }
+  return null;
+}
+
+export function cmpNs(a: string, b: string): number {
+  return a.length !== b.length ? a.length - b.length : a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Boots sorted by number; the last is the current. */
+function bootByBack(boots: BootInfo[], back: number, what: string): BootInfo {
+  const b = boots[boots.length - 1 - back];
+  if (!b) {
+    throw new StoreError(
+      'bad_query',
+      `${what}: there is no boot ${back} before the current (the store knows ${boots.length} boot${boots.length === 1 ? '' : 's'})`,
+    );
+  }
+  return b;
+}
+
+function resolveTime(store: Store, expr: string, what: string, now: Date): string {
+  const t: TimeExpr = parseTimeExpr(expr, now);
+  if (t.kind === 'abs') return (t.ns < 0n ? 0n : t.ns).toString();
+  const b = bootByBack(store.boots(), t.back, what);
+  if (b.first_ns === null) throw new StoreError('bad_query', `${what}: boot ${b.boot} has no events`);
+  return b.first_ns;
+}
+
+export function selectBoot(store: Store, sel: number | true): number {
+  const boots = store.boots();
+  if (sel === true || sel === 0) return bootByBack(boots, 0, '-b').boot;
+  if (sel < 0) return bootByBack(boots, -sel, `-b ${sel}`).boot;
+  if (!boots.some((b) => b.boot === sel)) throw new StoreError('bad_query', `-b ${sel}: no boot ${sel} in the store`);
+  return sel;
+}
+
+export function resolveQuery(store: Store, spec: QuerySpec, now: Date = new Date()): Query {
+  const q: Query = {};
+  if (spec.since !== undefined) q.since_ns = resolveTime(store, spec.since, `--since ${spec.since}`, now);
+  if (spec.until !== undefined) {
+    q.until_ns = resolveTime(store, spec.until, `--until ${spec.until}`, now);
+    // a boot's first instant belongs to that boot: --until boot-N stops just before it
+    if (parseTimeExpr(spec.until, now).kind === 'boot') q.until_ns = (BigInt(q.until_ns) - 1n).toString();
+  }
+  if (spec.boot !== undefined) q.boot = selectBoot(store, spec.boot);
+  if (spec.types?.length) q.types = [...new Set(spec.types)];
+  if (spec.comm !== undefined) q.comm = spec.comm;
+  if (spec.unit !== undefined) q.unit = spec.unit;
+  if (spec.reverse) q.reverse = true;
+  if (spec.limit !== undefined) q.limit = spec.limit;
+  return q;
+}
+
+interface KeyStream {
+  next(): Promise<string | null>;
+  close(): Promise<void>;
+}
+
+function scanIndex(store: Store, prefix: string, q: Query): KeyStream {
+  const gte = prefix + (q.since_ns !== undefined ? dec20(q.since_ns) : '');
+  const lte = prefix + (q.until_ns !== undefined ? dec20(q.until_ns) + SEP + HIGH : HIGH);
+  const it = store.db.keys({ gte, lte, reverse: !!q.reverse });
+  let buf: string[] = [];
+  let i = 0;
+  let size = 64;
+  let done = false;
+  return {
+    async next() {
+      if (i >= buf.length) {
+        if (done) return null;
+        buf = await it.nextv(size);
+        size = Math.min(size * 4, 4096);
+        i = 0;
+        if (!buf.length) {
+          done = true;
+          return null;
+        }
+      }
+      return buf[i++]!;
+    },
+    close: () => it.close(),
+  };
+}
+
+/** k-way merge of index scans by their (time, sseq) suffix. */
+function merge(streams: KeyStream[], reverse: boolean): KeyStream {
+  if (streams.length === 1) return streams[0]!;
+  const heads: (string | null | undefined)[] = streams.map(() => undefined);
+  return {
+    async next() {
+      let best = -1;
+      for (let i = 0; i < streams.length; i++) {
+        if (heads[i] === undefined) heads[i] = await streams[i]!.next();
+        const h = heads[i];
+        if (h === null || h === undefined) continue;
+        if (best < 0) best = i;
+        else {
+          const a = suffixOf(h);
+          const b = suffixOf(heads[best]!);
+          if (reverse ? a > b : a < b) best = i;
+        }
+      }
+      if (best < 0) return null;
+      const k = heads[best]!;
+      heads[best] = undefined;
+      return k;
+    },
+    async close() {
+      await Promise.all(streams.map((s) => s.close()));
+    },
+  };
+}
+
+function plan(store: Store, q0: Query): KeyStream {
+  let q = q0;
+  if (q.boot !== undefined) {
+    // a boot's events lie within its row's [min_ns, max_ns]: bound every scan by it
+    const b = store.boot(q.boot);
+    if (!b || b.min_ns === null) return scanIndex(store, `t${SEP}`, { ...q, since_ns: '1', until_ns: '0' }); // nothing
+    if (b.min_ns !== undefined && b.max_ns !== undefined && b.max_ns !== null) {
+      const since = q.since_ns !== undefined && cmpNs(q.since_ns, b.min_ns) > 0 ? q.since_ns : b.min_ns;
+      const until = q.until_ns !== undefined && cmpNs(q.until_ns, b.max_ns) < 0 ? q.until_ns : b.max_ns;
+      q = { ...q, since_ns: since, until_ns: until };
+    }
+  }
+  if (q.comm !== undefined) return scanIndex(store, `c${SEP}${q.comm}${SEP}`, q);
+  if (q.unit !== undefined) return scanIndex(store, `u${SEP}${q.unit}${SEP}`, q);
+  if (q.types?.length) return merge(q.types.map((t) => scanIndex(store, `y${SEP}${t}${SEP}`, q)), !!q.reverse);
+  return scanIndex(store, `t${SEP}`, q);
+}
+
+/** Matching events in (time, sseq) order (or reversed), at most q.limit. */
+export async function* queryEvents(store: Store, q: Query): AsyncGenerator<StoredEvent> {
+  const ks = plan(store, q);
+  let emitted = 0;
+  let chunk = 16;
+  try {
+    for (;;) {
+      const sseqs: number[] = [];
+      for (let k = await ks.next(); k !== null; k = sseqs.length < chunk ? await ks.next() : null) {
+        sseqs.push(sseqFromIndexKey(k));
+        if (sseqs.length >= chunk) break;
+      }
+      if (!sseqs.length) return;
+      chunk = Math.min(chunk * 4, 1024);
+      const vals = await store.db.getMany(sseqs.map(eventKey));
+      for (const v of vals) {
+        if (v === undefined) continue; // index entry of a pruned event: skipped
+        const e = (JSON.parse(v) as EventRow).e;
+        if (!matches(e, q)) continue;
+        yield e;
+        if (q.limit !== undefined && ++emitted >= q.limit) return;
+      }
+    }
+  } finally {
+    await ks.close();
+  }
+}
+
+/**
+ * journalctl semantics of -n: the *last* N matching events, shown oldest
+ * first (or newest first with -r).
+ */
+export async function* showEvents(store: Store, q: Query): AsyncGenerator<StoredEvent> {
+  if (q.limit === undefined || q.reverse) {
+    yield* queryEvents(store, q);
+    return;
+  }
+  const tail: StoredEvent[] = [];
+  for await (const e of queryEvents(store, { ...q, reverse: true })) tail.push(e);
+  for (let i = tail.length - 1; i >= 0; i--) yield tail[i]!;
+}
+
+export interface BootSummary {
+  boot: number;
+  boot_id: string | null;
+  first: string | null;
+  last: string | null;
+  first_ns: string | null;
+  last_ns: string | null;
+  ended: string;
+  how: string | null;
+  counts: Record<string, number>;
+  events: number;
+}
+
+export function bootSummaries(store: Store, current: number | null = null): BootSummary[] {
+  const boots = store.boots();
+  const cur = current ?? (boots.length ? boots[boots.length - 1]!.boot : null);
+  return boots.map((b) => {
+    const ended = classifyEnding(b, cur);
+    const iso = (ns: string | null) => (ns === null ? null : isoOf(ns));
+    return {
+      boot: b.boot,
+      boot_id: b.boot_id,
+      first: iso(b.first_ns),
+      last: iso(b.last_ns),
+      first_ns: b.first_ns,
+      last_ns: b.last_ns,
+      ended,
+      how: ended === 'clean' ? (b.last_terminal?.action ?? null) : null,
+      counts: { ...b.counts },
+      events: Object.values(b.counts).reduce((a, c) => a + c, 0),
+    };
+  });
+}
+
+function isoOf(ns: string): string {
+  const n = BigInt(ns);
+  const d = new Date(Number(n / 1_000_000n));
+  const iso = d.toISOString();
+  return iso.slice(0, 19) + '.' + ((n / 1000n) % 1_000_000n).toString().padStart(6, '0') + 'Z';
+}
+
+export { eventKey };

@@ -1,0 +1,269 @@
+/*
+ * The store: a LevelDB database of events with a hash chain, exactly-once
+ * keys and per-boot rows. One writer (raslogd, or the CLI when no daemon
+ * runs); every change is one atomic batch: the events, their index keys,
+ * their exactly-once keys, the chain head, the boot rows and any collector
+ * metadata (e.g. the last region seq) commit together or not at all.
+ */
+
+import { EventEmitter } from 'node:events';
+import { existsSync, mkdirSync } from 'node:fs';
+import { Level } from 'level';
+import { nsToIso } from '../region/decode.ts';
+import { accountEvent, newBoot, type BootInfo } from './boots.ts';
+import { canonicalJson, hashCanonical } from './chain.ts';
+import { StoreError } from './errors.ts';
+import {
+  BOOT_PREFIX,
+  EVENT_PREFIX,
+  HIGH,
+  bootKey,
+  dedupKey,
+  eventKey,
+  hex16,
+  indexKeysFor,
+  metaKey,
+} from './keys.ts';
+import { dbDir } from './paths.ts';
+import { GENESIS, type ChainHead, type EventRow, type NewEvent, type StoredEvent } from './types.ts';
+
+export interface OpenOptions {
+  /** Create the database when missing (the daemon); the CLI opens existing stores only. */
+  create?: boolean;
+  /** fsync every batch (default true). */
+  sync?: boolean;
+  /** LevelDB memtable size (default 8 MiB; bulk loads go faster with more, at that cost in RSS). */
+  writeBufferSize?: number;
+}
+
+export type RawOp = { type: 'put'; key: string; value: string } | { type: 'del'; key: string };
+
+export interface AppendOptions {
+  /** Metadata rows written in the same batch (`m\0<name>` = JSON). */
+  meta?: Record<string, unknown>;
+  /** Extra raw operations in the same batch (retention deletes). */
+  ops?: RawOp[];
+  /** Boot rows changed by the caller (accounted deletions), written in the same batch. */
+  boots?: BootInfo[];
+}
+
+function lockHolderError(dir: string): StoreError {
+  return new StoreError('locked', `store ${dir} is locked by another process`);
+}
+
+export class Store extends EventEmitter {
+  readonly dataDir: string;
+  readonly db: Level<string, string>;
+  private headC: ChainHead = { sseq: 0, hash: GENESIS };
+  private bootsC = new Map<number, BootInfo>();
+  private queue: Promise<unknown> = Promise.resolve();
+  private sync: boolean;
+  private closed = false;
+
+  private constructor(dataDir: string, db: Level<string, string>, sync: boolean) {
+    super();
+    this.dataDir = dataDir;
+    this.db = db;
+    this.sync = sync;
+  }
+
+  static async open(dataDir: string, opts: OpenOptions = {}): Promise<Store> {
+    const dir = dbDir(dataDir);
+    if (!opts.create) {
+      if (!existsSync(dataDir)) throw new StoreError('missing', `data dir ${dataDir} does not exist`);
+      if (!existsSync(`${dir}/CURRENT`)) throw new StoreError('missing', `no raslog store in ${dataDir}`);
+    } else {
+      try {
+        mkdirSync(dir, { recursive: true });
+      } catch (e) {
+        throw new StoreError('io', `cannot create ${dir}: ${(e as Error).message}`);
+      }
+    }
+    const db = new Level<string, string>(dir, { createIfMissing: !!opts.create, writeBufferSize: opts.writeBufferSize ?? 8 * 1024 * 1024 });
+    try {
+      await db.open();
+    } catch (e) {
+      const err = e as { code?: string; cause?: { code?: string; message?: string }; message?: string };
+      if (err.cause?.code === 'LEVEL_LOCKED' || err.code === 'LEVEL_LOCKED') throw lockHolderError(dir);
+      throw new StoreError('io', `cannot open store ${dir}: ${err.cause?.message ?? err.message}`);
+    }
+    const s = new Store(dataDir, db, opts.sync ?? true);
+    await s.load();
+    return s;
+  }
+
+  private async load(): Promise<void> {
+    const h = await this.db.get(metaKey('head'));
+    if (h) this.headC = JSON.parse(h) as ChainHead;
+    for await (const [, v] of this.db.iterator({ gte: BOOT_PREFIX, lt: BOOT_PREFIX + HIGH })) {
+      const b = JSON.parse(v) as BootInfo;
+      this.bootsC.set(b.boot, b);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.queue.catch(() => undefined);
+    await this.db.close();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Run fn with no other write in progress (writes are serialized). */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  head(): ChainHead {
+    return { ...this.headC };
+  }
+
+  boots(): BootInfo[] {
+    return [...this.bootsC.values()].sort((a, b) => a.boot - b.boot);
+  }
+
+  boot(n: number): BootInfo | undefined {
+    const b = this.bootsC.get(n);
+    return b ? structuredClone(b) : undefined;
+  }
+
+  maxBoot(): number {
+    let m = 0;
+    for (const k of this.bootsC.keys()) if (k > m) m = k;
+    return m;
+  }
+
+  async getMeta<T>(name: string): Promise<T | undefined> {
+    const v = await this.db.get(metaKey(name));
+    return v === undefined ? undefined : (JSON.parse(v) as T);
+  }
+
+  async getRow(sseq: number): Promise<EventRow | undefined> {
+    const v = await this.db.get(eventKey(sseq));
+    return v === undefined ? undefined : (JSON.parse(v) as EventRow);
+  }
+
+  async getRows(sseqs: number[]): Promise<(EventRow | undefined)[]> {
+    if (!sseqs.length) return [];
+    const vs = await this.db.getMany(sseqs.map(eventKey));
+    return vs.map((v) => (v === undefined ? undefined : (JSON.parse(v) as EventRow)));
+  }
+
+  /** sseq stored under an exactly-once key, if any. */
+  async dedupLookup(key: string): Promise<number | undefined> {
+    const v = await this.db.get(dedupKey(key));
+    return v === undefined ? undefined : parseInt(v, 16);
+  }
+
+  /**
+   * Store events, in order, skipping those whose exactly-once key is already
+   * stored (or repeated in this call). Returns the events stored. The store
+   * takes the event objects over: they become the stored events (sseq and
+   * time are set on them, dedup cleared).
+   */
+  append(events: NewEvent[], opts: AppendOptions = {}): Promise<StoredEvent[]> {
+    return this.exclusive(() => this.appendNow(events, opts));
+  }
+
+  /** append() for callers already inside exclusive(). */
+  async appendNow(events: NewEvent[], opts: AppendOptions = {}): Promise<StoredEvent[]> {
+    if (this.closed) throw new StoreError('io', 'store is closed');
+    const dkeys: string[] = [];
+    for (const ev of events) if (ev.dedup) dkeys.push(dedupKey(ev.dedup));
+    const present = new Set<string>();
+    if (dkeys.length) {
+      const got = await this.db.getMany(dkeys);
+      got.forEach((v, i) => {
+        if (v !== undefined) present.add(dkeys[i]!);
+      });
+    }
+    const batch = this.db.batch();
+    let { sseq, hash } = this.headC;
+    const stored: StoredEvent[] = [];
+    const touched = new Map<number, BootInfo>();
+    for (const b of opts.boots ?? []) touched.set(b.boot, structuredClone(b));
+    const bootRow = (n: number): BootInfo => {
+      let b = touched.get(n);
+      if (!b) {
+        const cur = this.bootsC.get(n);
+        b = cur ? structuredClone(cur) : newBoot(n);
+        touched.set(n, b);
+      }
+      return b;
+    };
+    for (const ev of events) {
+      let dk: string | undefined;
+      if (ev.dedup) {
+        dk = dedupKey(ev.dedup);
+        if (present.has(dk)) continue;
+        present.add(dk);
+      }
+      // the event object becomes the stored event (no copy): dedup is not part of it
+      const e = ev as unknown as StoredEvent & { dedup?: string };
+      e.dedup = undefined;
+      sseq++;
+      e.sseq = sseq;
+      if (typeof e.time !== 'string') e.time = nsToIso(BigInt(ev.time_ns));
+      const canon = canonicalJson(e);
+      const h = hashCanonical(hash, canon);
+      // the row {e, p, h} with e in its canonical form, written without a second stringify
+      batch.put(eventKey(sseq), `{"e":${canon},"p":"${hash}","h":"${h}"}`);
+      for (const k of indexKeysFor(e)) batch.put(k, '');
+      if (dk) batch.put(dk, hex16(sseq));
+      accountEvent(bootRow(e.boot), e);
+      hash = h;
+      stored.push(e);
+    }
+    for (const op of opts.ops ?? []) {
+      if (op.type === 'put') batch.put(op.key, op.value);
+      else batch.del(op.key);
+    }
+    if (stored.length) batch.put(metaKey('head'), JSON.stringify({ sseq, hash }));
+    for (const [n, b] of touched) batch.put(bootKey(n), JSON.stringify(b));
+    for (const [k, v] of Object.entries(opts.meta ?? {})) batch.put(metaKey(k), JSON.stringify(v));
+    if (batch.length === 0) {
+      await batch.close();
+      return [];
+    }
+    await batch.write({ sync: this.sync });
+    this.headC = { sseq, hash };
+    for (const [n, b] of touched) this.bootsC.set(n, b);
+    if (stored.length) this.emit('append', stored);
+    return stored;
+  }
+
+  /** Write a boot row (e.g. boot_id bookkeeping) and metadata, atomically. */
+  putBoot(b: BootInfo, meta: Record<string, unknown> = {}): Promise<void> {
+    return this.exclusive(async () => {
+      await this.appendNow([], { boots: [b], meta });
+    });
+  }
+
+  /** Number of stored events (excluding pruned). */
+  async countEvents(): Promise<number> {
+    let n = 0;
+    for (const b of this.bootsC.values()) for (const c of Object.values(b.counts)) n += c;
+    return n;
+  }
+
+  /** Iterate event rows in store order from sseq `from`. */
+  async *rows(from = 1, to = Number.MAX_SAFE_INTEGER): AsyncGenerator<[number, string]> {
+    const it = this.db.iterator({ gte: eventKey(from), lte: eventKey(to) });
+    try {
+      for (;;) {
+        const chunk = await it.nextv(1000);
+        if (!chunk.length) break;
+        for (const [k, v] of chunk) yield [parseInt(k.slice(2), 16), v];
+      }
+    } finally {
+      await it.close();
+    }
+  }
+}
+
+export { EVENT_PREFIX };
