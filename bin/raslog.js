@@ -1,6 +1,5 @@
 #!/usr/bin/env node
-// raslog CLI: run the TypeScript sources through tsx (see src/cli/main.ts).
-import { register } from 'tsx/esm/api';
+// raslog CLI (src/cli/main.ts).
+import { run } from './entry.js';
 
-register();
-await import('../src/cli/main.ts');
+await run('cli/main');
