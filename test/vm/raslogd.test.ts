@@ -3,28 +3,18 @@
 import test from 'ava';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { prepare, buildInitramfs, Vm, readRegionFromRam, CACHE, ROOT } from './rig.ts';
-import { daemonScenario } from './scenarios.ts';
+import { prepare, readRegionFromRam, CACHE } from './rig.ts';
+import { runDaemonVm } from './runs.ts';
 import { decodeRegion } from '../../src/region/decode.ts';
 
 test.serial('raslogd replays boot 1 after a reboot; show --since boot-1 prints exactly it; a power cut is unexpected', async (t) => {
   t.timeout(600_000);
   const art = prepare();
-  const share = fs.mkdtempSync(path.join(CACHE, 'share-daemon-')); // under the host's / (not /tmp: a tmpfs in the guest)
-  const ram = path.join(share, 'ram.img');
-  const initrd = buildInitramfs(art, daemonScenario(ROOT, share), path.join(share, 'initrd.cpio'), '', { share });
-  const boot = async (until: RegExp, limit: number) => {
-    const vm = new Vm({ art, initrd, ramFile: ram, dir: share, timeoutMs: limit, host: { share } });
-    try {
-      await vm.waitFor(until, limit - 5_000);
-    } finally {
-      await vm.stop(); // after STAGE-DONE 2 this is the power cut
-    }
-    return vm;
-  };
-  // boot 1 ends with reboot -f: the same qemu continues into boot 2
-  const vm12 = await boot(/STAGE-DONE 2|RASLOGD-NOT-READY/, 360_000);
-  t.false(vm12.lines.some((l) => l.includes('RASLOGD-NOT-READY')), fs.readFileSync(path.join(share, 'raslogd-2.log'), 'utf8'));
+  const share = fs.mkdtempSync(path.join(CACHE, 'share-daemon-')); // shared with the guest over 9p
+  const { ram, first, second } = await runDaemonVm(art, share);
+  const notReady = (lines: string[], log: string) =>
+    t.false(lines.some((l) => l.includes('RASLOGD-NOT-READY')), fs.readFileSync(path.join(share, log), 'utf8'));
+  notReady(first, 'raslogd-2.log');
   const region = decodeRegion(readRegionFromRam(ram));
   const boot1 = region.records.filter((r) => r.boot === 1);
 
@@ -41,8 +31,7 @@ test.serial('raslogd replays boot 1 after a reboot; show --since boot-1 prints e
   t.like(death, { cause: 'process', sender: { comm: 'kill', uid: 1000 } });
   t.regex(fs.readFileSync(path.join(share, 'show-b1.txt'), 'utf8'), /process_death sleep\[\d+\] SIGTERM from kill\[\d+\]/);
 
-  const vm3 = await boot(/STAGE-DONE 3|RASLOGD-NOT-READY/, 240_000);
-  t.false(vm3.lines.some((l) => l.includes('RASLOGD-NOT-READY')), fs.readFileSync(path.join(share, 'raslogd-3.log'), 'utf8'));
+  notReady(second, 'raslogd-3.log');
   const boots = JSON.parse(fs.readFileSync(path.join(share, 'boots-3.json'), 'utf8'));
   const list: any[] = Array.isArray(boots) ? boots : boots.boots;
   t.log(JSON.stringify(list.map((b) => [b.boot ?? b.number, b.ended ?? b.end])));

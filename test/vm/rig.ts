@@ -130,7 +130,7 @@ const NINEP_MODULES = ['virtio_ring', 'virtio', 'virtio_pci_modern_dev', 'virtio
 
 /**
  * With a host share, /init mounts the host's / read-only at /host (9p) with proc, sys, dev and
- * tmpfs /tmp and /run inside, and `share` (a host directory) writable at the same path, so
+ * a tmpfs /run inside (TMPDIR=/run/tmp), and `share` (a host directory) writable at the same path, so
  * `chroot /host node ...` runs the project's own files in the guest with host paths.
  */
 export interface HostShare {
@@ -144,7 +144,8 @@ mkdir -p /host
 mount -t 9p -o ${o},ro hostroot /host || echo "HOST-SHARE-FAILED mount"
 mount -t proc proc /host/proc; mount -t sysfs sys /host/sys; mount -t devtmpfs dev /host/dev
 mount -t cgroup2 none /host/sys/fs/cgroup
-mount -t tmpfs tmp /host/tmp; mount -t tmpfs run /host/run
+# /tmp stays the host's (read-only): the project itself may live there; TMPDIR points at /run/tmp
+mount -t tmpfs run /host/run && mkdir -p /host/run/tmp
 mount -t 9p -o ${o} share '/host${share}' || echo "HOST-SHARE-FAILED share"
 echo "HOST-SHARE-READY"
 `;

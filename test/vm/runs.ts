@@ -1,7 +1,7 @@
 // Multi-boot VM runs shared by the tests, the demo and the benchmarks.
 import * as path from 'node:path';
-import { buildInitramfs, Vm, type Artifacts } from './rig.ts';
-import { EVENTS_SCENARIO } from './scenarios.ts';
+import { buildInitramfs, Vm, ROOT, type Artifacts } from './rig.ts';
+import { EVENTS_SCENARIO, daemonScenario } from './scenarios.ts';
 
 export type ScenarioEvents = Map<string, Record<string, string>>;
 
@@ -104,4 +104,28 @@ export async function powerCutRound(art: Artifacts, initrd: string, ram: string,
     maxSeq,
     missing,
   };
+}
+
+/**
+ * daemonScenario on a share (a host directory, writable in the guest over 9p): boot 1
+ * events + reboot -f; boot 2 raslogd replays and answers queries, then a power cut; boot 3
+ * raslogd again. Returns the last lines of each qemu run; outputs are files in the share.
+ */
+export async function runDaemonVm(art: Artifacts, share: string, say: (s: string) => void = () => {}) {
+  const ram = path.join(share, 'ram.img');
+  const initrd = buildInitramfs(art, daemonScenario(ROOT, share), path.join(share, 'initrd.cpio'), '', { share });
+  const boot = async (until: RegExp, limit: number) => {
+    const vm = new Vm({ art, initrd, ramFile: ram, dir: share, timeoutMs: limit, host: { share } });
+    try {
+      await vm.waitFor(until, limit - 5_000);
+    } finally {
+      await vm.stop(); // after STAGE-DONE 2 this is the power cut
+    }
+    return vm.lines;
+  };
+  say('boot 1: a watched process killed, a crash, reboot -f; boot 2: raslogd replays, queries, then a power cut');
+  const first = await boot(/STAGE-DONE 2|RASLOGD-NOT-READY/, 360_000);
+  say('boot 3: raslogd again: how did boot 2 end?');
+  const second = await boot(/STAGE-DONE 3|RASLOGD-NOT-READY/, 240_000);
+  return { ram, first, second };
 }

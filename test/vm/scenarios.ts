@@ -149,6 +149,7 @@ export function daemonScenario(root: string, share: string): string {
   return `
 S=/host${share}
 export RASLOG_SOCKET=/run/raslogd.sock  # the data dir is on 9p, which cannot hold a unix socket
+export TMPDIR=/run/tmp                  # the guest's view of the host's /tmp is read-only
 rd() { chroot /host /usr/bin/node ${root}/bin/raslogd.js --data-dir ${share}/data > $S/raslogd-$BOOT.log 2>&1 & }
 rl() { chroot /host /usr/bin/node ${root}/bin/raslog.js "$@" --data-dir ${share}/data; }
 ready() {
@@ -180,6 +181,8 @@ case "$BOOT" in
 3)
   rd; ready
   rl boots -o json > $S/boots-3.json
+  rl boots > $S/boots-3.txt
+  rl show --since boot-2 > $S/show-3.txt
   rl verify > $S/verify-3.txt 2>&1; echo "verify rc=$?" >> $S/verify-3.txt
   echo "STAGE-DONE 3"
   ;;
