@@ -17,7 +17,7 @@ test('config errors name the file, the line and the key', (t) => {
   t.is(bad('# c\n[kmod]\npoll_interval_ms = fast\n'), '/etc/raslog.conf:3: kmod.poll_interval_ms = "fast": expected a whole number');
   t.is(bad('[kmod]\nenabled = maybe\n'), '/etc/raslog.conf:2: kmod.enabled = "maybe": expected yes or no');
   t.is(bad('[kmod]\ndevise = /dev/raslog\n'), '/etc/raslog.conf:2: unknown key kmod.devise in [kmod] (known: enabled, device, poll_interval_ms, hole_settle_ms)');
-  t.is(bad('[kmods]\n'), '/etc/raslog.conf:1: unknown section [kmods] (known: [kmod], [boot], [pstore], [netstats], [store], [retention])');
+  t.is(bad('[kmods]\n'), '/etc/raslog.conf:1: unknown section [kmods] (known: [kmod], [boot], [pstore], [netstats], [store], [retention], [notify], [suppress], [important], [sink NAME], [route])');
   t.is(bad('log_level = loud\n'), '/etc/raslog.conf:1: log_level = "loud": expected error, warn, info or debug');
   t.is(bad('[retention]\nnetstats = 0\n'), '/etc/raslog.conf:2: retention.netstats = "0": must be at least 1');
   t.is(bad('[store]\nprune_schedule = every day\n'), '/etc/raslog.conf:2: store.prune_schedule = "every day": expected a cron expression such as "17 3 * * *"');

@@ -67,7 +67,9 @@ class DirectBackend implements Backend {
   mode = 'direct' as const;
   constructor(private store: Store) {}
   request(req: Request, onItem?: (item: unknown) => boolean | void): Promise<unknown> {
-    return handle({ store: this.store, daemon: () => ({ running: false }) }, { ...req, ...('follow' in req ? { follow: false } : {}) } as Request, (item) =>
+    const store = this.store;
+    const notify = async () => (await import('../daemon/notify.ts')).offlineNotifyStatus(store);
+    return handle({ store, daemon: () => ({ running: false }), notify }, { ...req, ...('follow' in req ? { follow: false } : {}) } as Request, (item) =>
       onItem ? onItem(item) : undefined,
     );
   }
@@ -85,6 +87,15 @@ export function daemonPid(dataDir: string): number | null {
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM' ? 0 : null;
   }
+}
+
+/** The running daemon's backend, or null when no raslogd answers on the socket. */
+export async function daemonBackend(dataDir: string): Promise<Backend | null> {
+  const sp = socketPath(dataDir);
+  const s = await trySocket(sp);
+  if (!s) return null;
+  s.destroy();
+  return new SocketBackend(sp);
 }
 
 export async function openBackend(dataDir: string): Promise<Backend> {

@@ -5,6 +5,7 @@ import { registerBoots } from './commands/boots.ts';
 import { registerExport } from './commands/export.ts';
 import { registerShow } from './commands/show.ts';
 import { registerStatus } from './commands/status.ts';
+import { registerTestNotify } from './commands/test-notify.ts';
 import { registerVerify } from './commands/verify.ts';
 
 export function registerStoreCommands(program: Command): Command {
@@ -13,5 +14,6 @@ export function registerStoreCommands(program: Command): Command {
   registerStatus(program);
   registerVerify(program);
   registerExport(program);
+  registerTestNotify(program);
   return program;
 }

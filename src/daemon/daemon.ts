@@ -25,6 +25,7 @@ import type { DaemonInfo } from '../store/service.ts';
 import { Store } from '../store/store.ts';
 import { loadConfig, type Config } from './config.ts';
 import { asLogger } from './log.ts';
+import { NotifyManager } from './notify.ts';
 import { QueryServer } from './server.ts';
 
 export class StartError extends Error {}
@@ -52,6 +53,7 @@ export class Daemon {
   readonly dataDir: string;
   private store!: Store;
   private server!: QueryServer;
+  private notify: NotifyManager | null = null;
   private log: Logger;
   private boot: BootCollector | null = null;
   private collectors: Collector[] = [];
@@ -79,6 +81,7 @@ export class Daemon {
       current_boot: this.boot?.currentBoot() ?? null,
       collectors: this.statuses(),
       retention: this.cfg.retention,
+      ...(this.notify ? { watchlist: this.notify.watchList() } : {}),
     };
   }
 
@@ -110,7 +113,20 @@ export class Daemon {
   async start(): Promise<void> {
     this.store = await this.openStore();
     writeFileSync(pidPath(this.dataDir), `${process.pid}\n`);
-    this.server = new QueryServer(socketPath(this.dataDir), { store: this.store, daemon: () => this.info() });
+    // notifications first: they follow every commit from the collectors' first one on
+    this.notify = new NotifyManager(this.store, this.cfg, this.log);
+    try {
+      await this.notify.start();
+    } catch (e) {
+      throw new StartError(`notifications: ${(e as Error).message}`);
+    }
+    const notify = this.notify;
+    this.server = new QueryServer(socketPath(this.dataDir), {
+      store: this.store,
+      daemon: () => this.info(),
+      notify: () => notify.status(),
+      testNotify: (sink) => notify.testNotify(sink),
+    });
     await this.server.listen();
     await this.startCollectors();
     this.schedulePrune();
@@ -219,6 +235,7 @@ export class Daemon {
       this.collectors = this.collectors.filter((c) => c.name !== 'pstore' && c.name !== 'netstats');
       await this.startOptional();
     }
+    await this.notify?.reload(this.cfg);
     if (old.store.prune_schedule !== next.store.prune_schedule) {
       await this.pruneTask?.destroy();
       this.schedulePrune();
@@ -232,6 +249,7 @@ export class Daemon {
       this.log.info('raslogd stopping');
       await this.pruneTask?.destroy();
       for (const c of [...this.collectors].reverse()) await c.stop().catch(() => undefined);
+      await this.notify?.stop().catch((e: Error) => this.log.error(`notifications: stop failed: ${e.message}`));
       await this.server?.close();
       await this.store?.close();
       try {

@@ -18,7 +18,8 @@ export type Request =
   | { op: 'boots' }
   | { op: 'status' }
   | { op: 'verify' }
-  | { op: 'export'; spec: QuerySpec };
+  | { op: 'export'; spec: QuerySpec }
+  | { op: 'test-notify'; sink?: string };
 
 /** What the daemon adds to status (the CLI alone reports daemon.running = false). */
 export interface DaemonInfo {
@@ -29,6 +30,39 @@ export interface DaemonInfo {
   current_boot?: number | null;
   collectors?: { name: string; state: string; message: string; [k: string]: unknown }[];
   retention?: Record<string, number>;
+  /** The module watch list (important processes): written at start and on SIGHUP. */
+  watchlist?: { state: string; message: string; path: string; entries: number; written_at: string | null };
+}
+
+/** Per-sink delivery state (src/sinks/outbox.ts SinkStatus). */
+export interface SinkStatusInfo {
+  sink: string;
+  kind: string | null;
+  configured: boolean;
+  backlog: number;
+  delivered: number;
+  failed_attempts: number;
+  consecutive_failures: number;
+  last_success: string | null;
+  last_error: string | null;
+  last_error_at: string | null;
+  oldest: string | null;
+  next_attempt: string | null;
+}
+
+export interface NotifyInfo {
+  /** false: read from the database while raslogd is not running (nothing is being delivered). */
+  running: boolean;
+  sinks: SinkStatusInfo[];
+}
+
+export interface TestNotifyInfo {
+  sink: string;
+  kind: string;
+  ok: boolean;
+  error: string | null;
+  ms: number;
+  key: string;
 }
 
 export interface StatusReport {
@@ -43,12 +77,18 @@ export interface StatusReport {
     head: { sseq: number; hash: string };
     counts: Record<string, number>;
   };
+  /** Notification sinks: backlog, last success, last error (absent when they cannot be read). */
+  notify?: NotifyInfo;
   warnings: string[];
 }
 
 export interface Context {
   store: Store;
   daemon: () => DaemonInfo;
+  /** Sink status (raslogd: the running outbox; the CLI alone: the outbox in the database). */
+  notify?: () => Promise<NotifyInfo>;
+  /** raslog test-notify (raslogd only). */
+  testNotify?: (sink?: string) => Promise<TestNotifyInfo[]>;
 }
 
 export type Emit = (item: unknown) => boolean | void;
@@ -76,7 +116,21 @@ export async function status(ctx: Context): Promise<StatusReport> {
   const d = ctx.daemon();
   const warnings: string[] = [];
   for (const c of d.collectors ?? []) if (c.state === 'warning' || c.state === 'error') warnings.push(`${c.name}: ${c.message}`);
+  if (d.watchlist?.state === 'warning') warnings.push(`watch list: ${d.watchlist.message}`);
   if (!d.running) warnings.push('raslogd is not running: nothing is being collected');
+  let notify: NotifyInfo | undefined;
+  try {
+    notify = await ctx.notify?.();
+  } catch (e) {
+    warnings.push(`notification status unavailable: ${(e as Error).message}`);
+  }
+  for (const s of notify?.sinks ?? []) {
+    if (!s.configured && notify!.running) {
+      if (s.backlog) warnings.push(`sink ${s.sink}: ${s.backlog} delivery(ies) queued for a sink no longer configured`);
+    } else if (s.consecutive_failures > 0) {
+      warnings.push(`sink ${s.sink}: ${s.backlog} waiting, failing since ${s.last_error_at ?? '?'}: ${s.last_error ?? '?'}`);
+    }
+  }
   try {
     const fs = statfsSync(store.dataDir);
     const free = fs.bavail * fs.bsize;
@@ -97,6 +151,7 @@ export async function status(ctx: Context): Promise<StatusReport> {
       head: store.head(),
       counts,
     },
+    ...(notify ? { notify } : {}),
     warnings,
   };
 }
@@ -176,6 +231,10 @@ export async function handle(ctx: Context, req: Request, emit: Emit, signal?: Ab
         }
       }
       return { count, head: store.head() };
+    }
+    case 'test-notify': {
+      if (!ctx.testNotify) throw new StoreError('bad_query', 'test-notify is answered by raslogd only');
+      return { results: await ctx.testNotify(req.sink) };
     }
     default:
       throw new StoreError('bad_query', `unknown request ${(req as { op: string }).op}`);

@@ -26,6 +26,18 @@ export function registerStatus(program: Command): Command {
         out.line(`chain head: #${s.store.head.sseq} ${s.store.head.hash}`);
         const counts = Object.entries(s.store.counts).sort();
         if (counts.length) out.line(`by type:    ${counts.map(([k, n]) => `${k}=${n}`).join(' ')}`);
+        if (d.watchlist) out.line(`watch list: ${d.watchlist.state === 'ok' ? d.watchlist.message : `${d.watchlist.state}: ${d.watchlist.message}`}`);
+        if (s.notify) {
+          const sinks = s.notify.sinks;
+          out.line(`sinks:      ${sinks.length ? `${sinks.length}${s.notify.running ? '' : ' queue(s) in the store, not delivering (raslogd is not running)'}` : 'none'}`);
+          const w = Math.max(4, ...sinks.map((x) => x.sink.length));
+          for (const x of sinks) {
+            const what = x.configured || !s.notify.running ? (x.kind ?? '') : 'no longer configured';
+            out.line(
+              `  ${x.sink.padEnd(w)} ${what.padEnd(6)} backlog ${x.backlog}, delivered ${x.delivered}, last success ${x.last_success ?? '-'}, last error ${x.last_error ? `${x.last_error_at} ${x.last_error}` : '-'}`,
+            );
+          }
+        }
         if (d.retention) out.line(`retention:  ${Object.entries(d.retention).map(([k, n]) => `${k}=${n}d`).join(' ')}`);
         for (const w of s.warnings) out.line(`warning:    ${w}`);
       }
