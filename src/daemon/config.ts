@@ -132,7 +132,7 @@ export function defaultConfig(): Config {
     path: null,
     data_dir: '/var/lib/raslog',
     log_level: 'info',
-    kmod: { enabled: true, device: '/dev/raslog', poll_interval_ms: 200, hole_settle_ms: 1000 },
+    kmod: { enabled: true, device: '/dev/raslog', poll_interval_ms: 100, hole_settle_ms: 1000 },
     boot: { boot_id: '/proc/sys/kernel/random/boot_id', uptime: '/proc/uptime' },
     pstore: { enabled: true, dir: '/sys/fs/pstore', delete_after_import: false, rescan_interval: 300 },
     netstats: { enabled: true, path: '/proc/net/dev', interval: 60, interfaces: null },
