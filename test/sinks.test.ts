@@ -62,7 +62,7 @@ test('formatLine: readable and key=value parseable, with the idempotency key', (
     core: { dumped: false, reason: 'core_limit', error: null },
   });
   const line = formatLine(ev);
-  t.regex(line, /^process_death comm=nginx pid=8877 signal=SIGKILL sender=kill\[9001\] uid=0 unit=nginx.service watched=yes core=not_dumped\(core_limit\) /);
+  t.regex(line, /^process_death comm=nginx pid=8877 signal=SIGKILL sender=kill\[9001\] sender_uid=0 uid=0 unit=nginx.service watched=yes core=not_dumped\(core_limit\) /);
   t.true(line.endsWith(`key=${deathKey(5)}`));
   const p = parseLine(line);
   t.is(p.type, 'process_death');
@@ -310,7 +310,7 @@ test('syslog sink: syslog(3) through a real rsyslogd, ident, facility and severi
     t.deepEqual(parsed.map((p) => p.severity), ['crit', 'notice', 'alert', 'alert', 'info']);
     t.true(parsed.every((p) => p.facility === 'local3'));
     t.true(parsed.every((p) => /^raslogd-test\[\d+\]:$/.test(p.tag)));
-    t.regex(parsed[0]!.msg, /^process_death comm=nginx pid=8877 signal=SIGKILL sender=kill\[9001\] uid=0 unit=nginx.service watched=yes core=not_dumped\(core_limit\) .*key=0123456789abcdef0123456789abcdef:1001$/);
+    t.regex(parsed[0]!.msg, /^process_death comm=nginx pid=8877 signal=SIGKILL sender=kill\[9001\] sender_uid=0 uid=0 unit=nginx.service watched=yes core=not_dumped\(core_limit\) .*key=0123456789abcdef0123456789abcdef:1001$/);
     for (const [i, p] of parsed.entries()) t.is(parseLine(p.msg).fields.key, eventKey(evs[i]!));
     // the other transports reach the same daemon
     const tcp = new SyslogSink(SyslogSinkSchema.parse({ name: 't', kind: 'syslog', transport: 'tcp', port: r.tcpPort, ident: 'raslogd-tcp', facility: 'local4' }));

@@ -109,6 +109,8 @@ export function eventFields(ev: SinkEvent): [string, unknown][] {
       else add('exit', ev.exit_code);
       if (ev.cause && ev.cause !== 'process' && ev.cause !== 'none') add('cause', ev.cause);
       add('sender', task(ev.sender));
+      // who killed it: the sender's uid, not only the dead process's (uid=)
+      if (ev.sender && typeof ev.sender === 'object') add('sender_uid', (ev.sender as { uid?: unknown }).uid);
       add('fault_addr', ev.fault_addr);
       add('uid', ev.uid);
       add('unit', ev.unit);
@@ -187,7 +189,7 @@ export function eventFields(ev: SinkEvent): [string, unknown][] {
 
 /**
  * One line: `<type> k=v k=v … key=<key>`, e.g.
- * `process_death comm=nginx pid=8877 signal=SIGKILL sender=kill[9001] uid=0 unit=nginx.service core=not_dumped(core_limit) boot=3 time=… key=<region>:<seq>`.
+ * `process_death comm=nginx pid=8877 signal=SIGKILL sender=kill[9001] sender_uid=0 uid=0 unit=nginx.service core=not_dumped(core_limit) boot=3 time=… key=<region>:<seq>`.
  * A summary starts with its human text: `summary: nginx.service died 37 times in 5 min (34 folded) kind=flap …`.
  */
 export function formatLine(ev: SinkEvent): string {

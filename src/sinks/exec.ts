@@ -48,7 +48,12 @@ export class ExecSink implements Sink {
     this.concurrency = cfg.concurrency ?? 4;
   }
 
-  private start(): ChildProcess {
+  /** Start the helper ahead of the first delivery (Outbox.start()), as the syslog sink does. */
+  start(): void {
+    if (!this.helper) this.spawnHelper();
+  }
+
+  private spawnHelper(): ChildProcess {
     const h = spawn(process.execPath, [EXEC_HELPER_PATH], { stdio: ['pipe', 'pipe', 'inherit'] });
     createInterface({ input: h.stdout! }).on('line', (line) => {
       let r: Reply;
@@ -77,7 +82,7 @@ export class ExecSink implements Sink {
     for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
     Object.assign(env, this.cfg.env, eventEnv({ ...d.event, key: d.key }, this.host), { RASLOG_ATTEMPT: String(d.attempts + 1) });
     const [cmd, ...args] = this.cfg.command;
-    const h = this.helper ?? this.start();
+    const h = this.helper ?? this.spawnHelper();
     const id = ++this.id;
     return new Promise<void>((resolve, reject) => {
       const onAbort = () => {

@@ -4,8 +4,10 @@
  * `db.sublevel('outbox')`).
  *
  * Layout (keys):
- *   q!<sink>!<n:16 hex>  → {k: key, e: event, t: enqueued ms, a: attempts}   one delivery
- *   m!n                  → next n (global enqueue counter)
+ *   e!<n:16 hex>         → the event (JSON), once however many sinks it goes to
+ *   q!<sink>!<n:16 hex>  → {k: key, t: enqueued ms, a: attempts}   one delivery of event n
+ *                          (queues written before this layout: {k, e: event, t, a}, still read)
+ *   m!n                  → next n (global enqueue counter, one per queued event)
  *   m!wm                 → highest store sseq enqueued (the daemon's replay point)
  *   m!sup                → suppressor state (suppress.ts)
  *   s!<sink>             → status {delivered, failed, last_success, last_error, …}
@@ -18,6 +20,14 @@
  * - a delivery is removed only after its sink confirmed it; the removal is not
  *   synced, so a crash can repeat a confirmed delivery (at-least-once; every
  *   message carries the idempotency key).
+ * - an event is written once (e!<n>) and each sink's queue entry refers to it
+ *   by its number: a storm routed to five sinks writes and parses each event
+ *   once, not five times (LevelDB traffic and garbage, hence raslogd's RSS).
+ *   Every queue is in n order, so the events below the lowest queue head are
+ *   referenced by no delivery: they are swept (clear(), unsynced) after
+ *   removals and at start(); a crash at worst leaves some to the next sweep.
+ * - nothing per queued delivery is kept in memory (a counter per queue): a
+ *   backlog of any size costs disk, not RSS.
  * - each sink has its own loop: a slow or hanging sink (every send is bounded
  *   by the sink's timeout) only delays its own queue.
  * - failures back off exponentially per sink (min_ms · 2^(n-1), ≤ max_ms, ±20 %).
@@ -58,11 +68,19 @@ interface PersistedStatus {
   last_error_at: string | null;
 }
 
+/** A queue entry as stored: `e` only in entries written before events were stored once (e!<n>). */
 interface QItem {
   k: string;
-  e: SinkEvent;
+  e?: SinkEvent;
   t: number;
   a: number;
+}
+
+/** A queue entry with its event, while it is being delivered. */
+interface Pending {
+  key: string;
+  it: QItem;
+  ev: SinkEvent;
 }
 
 export interface OutboxOptions {
@@ -94,6 +112,8 @@ const Q = 'q!';
 const hex16 = (n: number) => n.toString(16).padStart(16, '0');
 const qPrefix = (sink: string) => `${Q}${sink}!`;
 const qKey = (sink: string, n: number) => `${qPrefix(sink)}${hex16(n)}`;
+const E = 'e!';
+const eKey = (n: number) => `${E}${hex16(n)}`;
 
 export interface DeliveredInfo {
   sink: string;
@@ -200,13 +220,17 @@ export class Outbox extends EventEmitter {
     const ops: { type: 'put'; key: string; value: string }[] = [];
     const added = new Map<string, number>();
     let n = this.n;
+    let deliveries = 0;
     for (const ev of out) {
-      const key = eventKey(ev);
-      for (const sink of this.o.route(ev)) {
-        if (!this.loops.has(sink)) continue;
-        const item: QItem = { k: key, e: ev, t: now, a: 0 };
-        ops.push({ type: 'put', key: qKey(sink, n++), value: JSON.stringify(item) });
+      const sinks = [...new Set(this.o.route(ev))].filter((s) => this.loops.has(s));
+      if (!sinks.length) continue;
+      const num = n++;
+      ops.push({ type: 'put', key: eKey(num), value: JSON.stringify(ev) });
+      const item = JSON.stringify({ k: eventKey(ev), t: now, a: 0 } satisfies QItem);
+      for (const sink of sinks) {
+        ops.push({ type: 'put', key: qKey(sink, num), value: item });
         added.set(sink, (added.get(sink) ?? 0) + 1);
+        deliveries++;
       }
     }
     const supChanged = this.o.suppress !== undefined && JSON.stringify(sup) !== JSON.stringify(this.sup);
@@ -228,7 +252,7 @@ export class Outbox extends EventEmitter {
     this.sup = sup;
     for (const s of added.keys()) this.kick(s);
     this.armSuppressTimer();
-    return ops.length - (this.o.suppress ? 3 : 2);
+    return deliveries;
   }
 
   /** Close suppression windows that have ended (also run by a timer while started). */
@@ -270,10 +294,14 @@ export class Outbox extends EventEmitter {
     if (this.running) return;
     this.running = true;
     this.stopping = false;
-    for (const l of this.loops.values()) l.done = this.loop(l);
+    for (const l of this.loops.values()) {
+      l.sink.start?.();
+      l.done = this.loop(l);
+    }
     this.statusTimer = setInterval(() => void this.saveStatus(), 1000);
     this.statusTimer.unref();
     this.armSuppressTimer();
+    this.maybeSweep(); // events left by a crash between a removal and its sweep
   }
 
   /** Stop the loops; in-flight deliveries finish or time out first. */
@@ -287,6 +315,9 @@ export class Outbox extends EventEmitter {
     if (this.statusTimer) clearInterval(this.statusTimer);
     this.supTimer = this.statusTimer = null;
     await this.lock;
+    if (this.sweepTimer) clearTimeout(this.sweepTimer);
+    this.sweepTimer = null;
+    await this.sweeping;
     await this.saveStatus();
   }
 
@@ -340,17 +371,93 @@ export class Outbox extends EventEmitter {
           .catch((e: Error) => {
             if (this.db.status === 'open') this.o.logger?.warn(`outbox ${sink}: removing delivered entries failed: ${e.message}`);
           })
-          .finally(resolve);
+          .finally(() => {
+            resolve();
+            this.maybeSweep();
+          });
       }),
     );
     return this.delsDone;
   }
 
-  /** Up to `limit` queued deliveries of `sink` after key `after` (default: from the head). */
-  private async head(sink: string, limit: number, after?: string): Promise<[string, QItem][]> {
+  private swept = 0;
+  private sweepAt = 0;
+  private sweeping: Promise<void> | null = null;
+
+  private sweepTimer: NodeJS.Timeout | null = null;
+
+  /** Sweep now, or once the last sweep is 1 s old (at most one sweep a second, and one after the last removal). */
+  private maybeSweep(): void {
+    if (this.stopping || this.sweepTimer) return;
+    const wait = this.sweepAt + 1000 - this.now();
+    if (this.sweeping || wait > 0) {
+      this.sweepTimer = setTimeout(() => {
+        this.sweepTimer = null;
+        this.maybeSweep();
+      }, Math.max(wait, 50));
+      this.sweepTimer.unref();
+      return;
+    }
+    this.sweeping = this.sweep()
+      .catch((e: Error) => {
+        if (this.db.status === 'open') this.o.logger?.warn(`outbox: removing delivered events failed: ${e.message}`);
+      })
+      .finally(() => {
+        this.sweeping = null;
+      });
+  }
+
+  /**
+   * Delete the events no queue refers to any more: every queue is in n order
+   * and new entries get n ≥ this.n, so the events below the lowest queue head
+   * (below this.n when every queue is empty) are unreferenced.
+   */
+  private async sweep(): Promise<void> {
+    this.sweepAt = this.now();
+    let min = this.n;
+    for (const name of new Set([...this.loops.keys(), ...this.backlog.keys()])) {
+      const p = qPrefix(name);
+      for await (const k of this.db.keys({ gt: p, lt: `${p}~`, limit: 1 })) min = Math.min(min, parseInt(k.slice(p.length), 16));
+    }
+    if (min <= this.swept) return;
+    await this.db.clear({ gte: E, lt: eKey(min) });
+    this.swept = min;
+  }
+
+  /** Up to `limit` queue entries of `sink` after key `after` (default: from the head). */
+  private async entries(sink: string, limit: number, after?: string): Promise<[string, QItem][]> {
     const out: [string, QItem][] = [];
     const p = qPrefix(sink);
     for await (const [k, v] of this.db.iterator({ gt: after ?? p, lt: `${p}~`, limit })) out.push([k, JSON.parse(v) as QItem]);
+    return out;
+  }
+
+  /**
+   * Up to `limit` queued deliveries of `sink` after key `after`, with their
+   * events. An entry whose event is missing (cannot happen unless the
+   * database was edited) is logged and dropped: there is nothing to send.
+   */
+  private async head(sink: string, limit: number, after?: string): Promise<Pending[]> {
+    const items = await this.entries(sink, limit, after);
+    const p = qPrefix(sink);
+    const refs = items.filter(([, it]) => it.e === undefined).map(([k]) => `${E}${k.slice(p.length)}`);
+    const evs = refs.length ? await this.db.getMany(refs) : [];
+    const out: Pending[] = [];
+    let r = 0;
+    for (const [k, it] of items) {
+      if (it.e !== undefined) {
+        out.push({ key: k, it, ev: it.e });
+        continue;
+      }
+      const raw = evs[r++];
+      if (raw === undefined) {
+        this.o.logger?.warn(`outbox ${sink}: ${k} (${it.k}): its event is missing from the outbox; dropped`);
+        this.backlog.set(sink, (this.backlog.get(sink) ?? 0) - 1);
+        await this.db.del(k).catch(() => undefined);
+        continue;
+      }
+      out.push({ key: k, it, ev: JSON.parse(raw) as SinkEvent });
+    }
     return out;
   }
 
@@ -372,7 +479,7 @@ export class Outbox extends EventEmitter {
     const inflight = new Set<Promise<void>>();
     let cursor: string | undefined;
     let failedRound = false;
-    const settle = async (k: string, it: QItem, err: string | null) => {
+    const settle = async ({ key: k, it, ev }: Pending, err: string | null) => {
       const nowIso = new Date(this.now()).toISOString();
       l.dirty = true;
       if (err === null) {
@@ -385,7 +492,7 @@ export class Outbox extends EventEmitter {
         l.st.last_success = nowIso;
         this.backlog.set(name, (this.backlog.get(name) ?? 0) - 1);
         await this.remove(k, name);
-        this.emit('delivered', { sink: name, key: it.k, event: it.e, latency_ms: this.now() - it.t, attempts: it.a + 1 } satisfies DeliveredInfo);
+        this.emit('delivered', { sink: name, key: it.k, event: ev, latency_ms: this.now() - it.t, attempts: it.a + 1 } satisfies DeliveredInfo);
       } else {
         failedRound = true;
         l.st.failed_attempts++;
@@ -399,9 +506,9 @@ export class Outbox extends EventEmitter {
         this.emit('failed', { sink: name, key: it.k, error: err, attempts: it.a + 1 });
       }
     };
-    const start = (k: string, it: QItem) => {
-      const p: Promise<void> = this.deliverOne(l, it)
-        .then((err) => settle(k, it, err))
+    const start = (d: Pending) => {
+      const p: Promise<void> = this.deliverOne(l, d)
+        .then((err) => settle(d, err))
         .finally(() => {
           inflight.delete(p);
           this.kick(name);
@@ -429,7 +536,7 @@ export class Outbox extends EventEmitter {
       let started = 0;
       const room = Math.max(1, l.sink.concurrency) - inflight.size;
       if (room > 0 && wait <= 0 && !failedRound) {
-        let items: [string, QItem][] = [];
+        let items: Pending[] = [];
         try {
           items = await this.head(name, room, cursor);
         } catch (e) {
@@ -438,9 +545,9 @@ export class Outbox extends EventEmitter {
           await this.sleep(l, 1000);
           continue;
         }
-        for (const [k, it] of items) {
-          cursor = k;
-          start(k, it);
+        for (const d of items) {
+          cursor = d.key;
+          start(d);
           started++;
         }
       }
@@ -453,7 +560,7 @@ export class Outbox extends EventEmitter {
   }
 
   /** One delivery, bounded by the sink's timeout: null on success, else the error text. */
-  private async deliverOne(l: Loop, it: QItem): Promise<string | null> {
+  private async deliverOne(l: Loop, { it, ev }: Pending): Promise<string | null> {
     const ac = new AbortController();
     const ms = l.sink.timeoutMs;
     let timer: NodeJS.Timeout | undefined;
@@ -465,7 +572,7 @@ export class Outbox extends EventEmitter {
       }, ms);
     });
     try {
-      const d: Delivery = { key: it.k, event: it.e, attempts: it.a, enqueued: it.t };
+      const d: Delivery = { key: it.k, event: ev, attempts: it.a, enqueued: it.t };
       await Promise.race([l.sink.send(d, ac.signal), timeout]);
       return null;
     } catch (e) {
@@ -506,7 +613,7 @@ export class Outbox extends EventEmitter {
         const raw = await this.db.get(`s!${name}`);
         st = raw ? (JSON.parse(raw) as PersistedStatus) : undefined;
       }
-      const first = await this.head(name, 1);
+      const first = await this.entries(name, 1);
       out.push({
         sink: name,
         kind: l?.sink.kind ?? null,

@@ -54,7 +54,9 @@ class Helper {
     private readonly prefix: string[],
   ) {}
 
-  private start(): ChildProcess {
+  /** The helper process, started now if there is none (a node start: ~50 ms, seconds under emulation). */
+  start(): ChildProcess {
+    if (this.child) return this.child;
     const argv = [...this.prefix, process.execPath, HELPER_PATH, this.cfg.ident, this.cfg.facility, this.cfg.probe_path, String(this.cfg.confirm_ms)];
     const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'inherit'] });
     const rl = createInterface({ input: child.stdout! });
@@ -83,7 +85,7 @@ class Helper {
   }
 
   send(level: string, msg: string, signal: AbortSignal): Promise<void> {
-    const child = this.child ?? this.start();
+    const child = this.start();
     const id = ++this.id;
     return new Promise<void>((resolve, reject) => {
       const onAbort = () => {
@@ -159,6 +161,14 @@ export class SyslogSink implements Sink {
     // confirmation, so the window must be wide for throughput (512 / 100 ms ≈ 5000 messages/s)
     this.concurrency = cfg.concurrency ?? (cfg.transport === 'syslog' ? 512 : cfg.transport === 'udp' ? 8 : 1);
     if (cfg.transport === 'syslog') this.helper = new Helper(cfg, opts.helperPrefix ?? []);
+  }
+
+  /**
+   * Start the syslog(3) helper ahead of the first message (Outbox.start()): a watched
+   * process's death must not wait for a process start (issue 4 §4: notified within 1 s).
+   */
+  start(): void {
+    this.helper?.start();
   }
 
   /** The line sent (without syslog header). */

@@ -25,6 +25,11 @@ export interface Sink {
    * docs/sinks.md); rejects otherwise. Must honour `signal` (abort on timeout).
    */
   send(d: Delivery, signal: AbortSignal): Promise<void>;
+  /**
+   * Optional: get ready before the first delivery (called by Outbox.start()),
+   * so the first notification does not pay a start-up (the syslog helper).
+   */
+  start?(): void;
   close(): Promise<void>;
 }
 
