@@ -1,7 +1,8 @@
 // Multi-boot VM runs shared by the tests, the demo and the benchmarks.
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildInitramfs, Vm, ROOT, type Artifacts } from './rig.ts';
-import { EVENTS_SCENARIO, daemonScenario } from './scenarios.ts';
+import { EVENTS_SCENARIO, daemonScenario, notifyConfigs, notifyScenario } from './scenarios.ts';
 
 export type ScenarioEvents = Map<string, Record<string, string>>;
 
@@ -128,4 +129,24 @@ export async function runDaemonVm(art: Artifacts, share: string, say: (s: string
   say('boot 3: raslogd again: how did boot 2 end?');
   const second = await boot(/STAGE-DONE 3|RASLOGD-NOT-READY/, 240_000);
   return { ram, first, second };
+}
+
+/**
+ * notifyScenario in one boot on a share: writes raslogd's and rsyslogd's configs into it,
+ * boots, waits for NOTIFY-DONE (or NOTIFY-FAIL), stops qemu. Outputs are files in the share
+ * (http.jsonl, messages, raslogd.log, …); returns the console lines and the run's wall time.
+ */
+export async function runNotifyVm(art: Artifacts, share: string, opts: { timeoutMs?: number; say?: (s: string) => void } = {}) {
+  const timeoutMs = opts.timeoutMs ?? 180_000;
+  for (const [name, text] of Object.entries(notifyConfigs(share))) fs.writeFileSync(path.join(share, name), text);
+  const initrd = buildInitramfs(art, notifyScenario(ROOT, share), path.join(share, 'initrd.cpio'), '', { share });
+  const started = Date.now();
+  opts.say?.('one boot: rsyslogd, an HTTP receiver and raslogd in the guest; a watched sleep killed, a watched segv crash');
+  const vm = new Vm({ art, initrd, ramFile: path.join(share, 'ram.img'), dir: share, timeoutMs, host: { share } });
+  try {
+    await vm.waitFor(/^(NOTIFY-DONE|NOTIFY-FAIL)/, timeoutMs - 5_000);
+  } finally {
+    await vm.stop();
+  }
+  return { lines: vm.lines, ms: Date.now() - started };
 }

@@ -189,3 +189,109 @@ case "$BOOT" in
 esac
 `;
 }
+
+/** Guest HTTP receiver (the host's node runs it in the guest): test/vm/guest/http-receiver.mjs. */
+export const NOTIFY_HTTP_PORT = 18080;
+
+/**
+ * The files notifyScenario() expects in the share: raslogd's config (important processes
+ * `sleep` and `segv`, an http sink to the guest's receiver, a syslog(3) sink) and rsyslogd's
+ * (imuxsock on the guest's /dev/log, every line to `<share>/messages` as
+ * "<receipt time rfc3339 µs> <severity> <facility> <tag> <msg>").
+ * The store is on the guest's tmpfs (/run): a local disk's stand-in (9p fsyncs under TCG are
+ * far slower than a disk's).
+ */
+export function notifyConfigs(share: string, port = NOTIFY_HTTP_PORT): { 'raslog.conf': string; 'rsyslog.conf': string } {
+  return {
+    'raslog.conf': `data_dir = /run/raslog
+log_level = info
+[kmod]
+poll_interval_ms = 200
+[pstore]
+enabled = no
+[netstats]
+enabled = no
+[notify]
+hostname = raslog-guest
+[important]
+comm = sleep segv
+[sink console]
+kind = http
+url = http://127.0.0.1:${port}/raslog/events
+[sink syslog]
+kind = syslog
+ident = raslogd
+facility = daemon
+`,
+    'rsyslog.conf': `global(workDirectory="/run/rsyslog" localHostname="raslog-guest" maxMessageSize="16k")
+module(load="imuxsock" SysSock.RateLimit.Interval="0")
+template(name="raslogvm" type="string" string="%timegenerated:::date-rfc3339% %syslogseverity-text% %syslogfacility-text% %syslogtag% %msg%\\n")
+*.* action(type="omfile" file="${share}/messages" template="raslogvm" flushOnTXEnd="on" asyncWriting="off")
+`,
+  };
+}
+
+/**
+ * Important-process notifications in one boot (host share; configs from notifyConfigs()):
+ * loopback up; rsyslogd (owning the guest's /dev/log), the HTTP receiver and raslogd started
+ * in the chroot with the host's binaries; raslogd writes the watch list itself. Then a watched
+ * `segv` crashing with ulimit -c 0 (the first event after raslogd's start), and a watched
+ * `sleep` (uid 1000) killed by SIGTERM from `kill` (uid 1000). "EV segv|term … t0=<guest
+ * realtime just before runas exec'd segv / kill>" lines; ends with NOTIFY-DONE, or
+ * NOTIFY-FAIL <what> (logs in the share). The polling loops use usleep, never sleep: `sleep`
+ * is watched.
+ */
+export function notifyScenario(root: string, share: string, port = NOTIFY_HTTP_PORT): string {
+  return `
+S=/host${share}
+export TMPDIR=/run/tmp
+export RASLOG_SOCKET=/run/raslogd.sock
+fail() { echo "NOTIFY-FAIL $1"; for f in raslogd.log receiver.log rsyslogd.log; do sed "s/^/$f: /" $S/$f 2>/dev/null | tail -20; done; }
+# wait_for FILE PATTERN TENTHS
+wait_for() { i=0; while [ $i -lt $3 ]; do grep -q -- "$2" "$1" 2>/dev/null && return 0; usleep 100000; i=$((i+1)); done; return 1; }
+# after an event: stay quiet while raslogd delivers it (no grep forks competing for the vCPUs
+# while the latency is measured), then look
+settle() { usleep 2500000; }
+run() {
+ip link set lo up
+ip -4 addr show lo | grep -q 127.0.0.1 || { fail loopback; return; }
+mkdir -p /host/run/rsyslog
+chroot /host /usr/sbin/rsyslogd -n -f ${share}/rsyslog.conf -i /run/rsyslogd.pid > $S/rsyslogd.log 2>&1 &
+chroot /host /usr/bin/node ${root}/test/vm/guest/http-receiver.mjs ${port} ${share}/http.jsonl > $S/receiver.log 2>&1 &
+chroot /host /usr/bin/node ${root}/bin/raslogd.js --config ${share}/raslog.conf > $S/raslogd.log 2>&1 &
+i=0; while [ ! -S /dev/log ] && [ $i -lt 300 ]; do usleep 100000; i=$((i+1)); done
+[ -S /dev/log ] || { fail rsyslogd; return; }
+wait_for $S/receiver.log RECEIVER-LISTENING 900 || { fail receiver; return; }
+wait_for $S/raslogd.log 'raslogd ready' 900 || { fail raslogd; return; }
+sed 's/^/WATCH /' /sys/kernel/raslog/watch
+echo "READY"
+
+# the first event after raslogd's start: a watched process crashing (SIGSEGV) without a core;
+# t0 = runas's clock just before it execs segv (which faults at once)
+ulimit -c 0
+runas 0 /guest/segv > /tmp/segv.out & P=$!; wait $P
+settle
+echo "EV segv pid=$P t0=$(sed -n 's/^RUNAS-TIME //p' /tmp/segv.out)"
+wait_for $S/http.jsonl SIGSEGV 300 || { fail segv-http; return; }
+wait_for $S/messages comm=segv 300 || { fail segv-syslog; return; }
+
+# a watched process (uid 1000) killed by SIGTERM from another uid-1000 process;
+# t0 = runas's clock just before it execs kill
+runas 1000 /bin/sleep 1000 > /tmp/target.out &
+T=$!
+wait_for /tmp/target.out RUNAS-TIME 100 || { fail target; return; }
+TP=$(sed -n 's/^RUNAS-PID //p' /tmp/target.out)
+i=0; while [ "$(cat /proc/$TP/comm 2>/dev/null)" != sleep ] && [ $i -lt 100 ]; do usleep 50000; i=$((i+1)); done
+usleep 500000
+runas 1000 /bin/kill -TERM "$TP" > /tmp/killer.out
+wait $T
+settle
+echo "EV term target=$TP killer=$(sed -n 's/^RUNAS-PID //p' /tmp/killer.out) t0=$(sed -n 's/^RUNAS-TIME //p' /tmp/killer.out)"
+wait_for $S/http.jsonl SIGTERM 300 || { fail term-http; return; }
+wait_for $S/messages signal=SIGTERM 300 || { fail term-syslog; return; }
+sync
+echo "NOTIFY-DONE"
+}
+run
+`;
+}
