@@ -1,22 +1,24 @@
 /*
  * `raslog show --since boot-1` over a big store: N events (default 10 M) over
- * 1,000 boots; time to the first line and total, through the CLI (a fresh
- * process opening the store, as a user would run it). Also -t panic (a rare
- * type over the whole store) and -b -500 (one old boot).
+ * 1,000 boots; time to the first line and total, in-process (open + query)
+ * and through the CLI (bin/raslog.js, a fresh process, as a user runs it),
+ * both without a daemon (the CLI opens the store) and through raslogd's
+ * socket (bench/serve-store.ts: the daemon's query server). Also -t panic (a
+ * rare type over the whole store) and -b -500 (one old boot). Medians of RUNS
+ * (env, default 5). Goal: < 50 ms to the first line.
  *   node --import=tsx bench/show-10m.ts [events=10000000] [boots=1000] [data-dir to reuse]
- * ausearch comparison: only when auditd's ausearch is installed (it is not on the build machine).
+ * ausearch comparison: bench/ausearch-compare.ts.
  */
 
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { Store } from '../src/store/store.ts';
 import { resolveQuery, showEvents, type QuerySpec } from '../src/store/query.ts';
 import type { EventType, NewEvent } from '../src/store/types.ts';
+import { RASLOG, distIsUsed, medianOf, startQueryServer, stopQueryServer, timeCmd } from './cli-timing.ts';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const N = Number(process.argv[2] ?? 10_000_000);
 const BOOTS = Number(process.argv[3] ?? 1000);
 const dir = process.argv[4] ?? mkdtempSync(join(tmpdir(), 'raslog-show10m-'));
@@ -55,47 +57,52 @@ if (!existsSync(join(dir, 'db', 'CURRENT'))) {
 const du = spawnSync('du', ['-sh', join(dir, 'db')], { encoding: 'utf8' }).stdout.split('\t')[0];
 console.log(`store: ${dir} (${du})`);
 
-function timeShow(args: string[]): Promise<{ first: number; total: number; lines: number }> {
-  return new Promise((res, rej) => {
-    const t0 = process.hrtime.bigint();
-    let first = -1;
-    let lines = 0;
-    const c = spawn(process.execPath, ['--import=tsx', join(ROOT, 'test/showcli-entry.ts'), 'show', ...args, '--data-dir', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
-    c.stdout.on('data', (d: Buffer) => {
-      if (first < 0) first = Number(process.hrtime.bigint() - t0) / 1e6;
-      for (const b of d) if (b === 10) lines++;
-    });
-    c.on('error', rej);
-    c.on('exit', () => res({ first, total: Number(process.hrtime.bigint() - t0) / 1e6, lines }));
-  });
-}
+const RUNS = Number(process.env.RUNS ?? 5);
+const show = (args: string[]) => () => timeCmd(RASLOG, ['show', ...args, '--data-dir', dir]);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 
-// in-process: open the store, run the query (no process start-up)
+// in-process: open the store, run the query (no process start-up); medians of RUNS opens
 for (const [label, spec] of [
   ['--since boot-1', { since: 'boot-1' }],
+  ['--since boot-1 --until boot', { since: 'boot-1', until: 'boot' }],
   [`-b -${Math.floor(BOOTS / 2)}`, { boot: -Math.floor(BOOTS / 2) }],
   ['-t panic', { types: ['panic'] }],
   ['--process proc5 -b -3', { comm: 'proc5', boot: -3 }],
 ] as [string, QuerySpec][]) {
-  const t0 = process.hrtime.bigint();
-  const store = await Store.open(dir, { sync: false });
-  const tOpen = Number(process.hrtime.bigint() - t0) / 1e6;
-  let first = -1;
+  const opens: number[] = [];
+  const firsts: number[] = [];
+  const totals: number[] = [];
   let n = 0;
-  for await (const _e of showEvents(store, resolveQuery(store, spec))) {
-    if (first < 0) first = Number(process.hrtime.bigint() - t0) / 1e6;
-    n++;
+  for (let r = 0; r < RUNS; r++) {
+    const t0 = process.hrtime.bigint();
+    const store = await Store.open(dir, { sync: false });
+    opens.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    let first = -1;
+    n = 0;
+    for await (const _e of showEvents(store, resolveQuery(store, spec))) {
+      if (first < 0) first = Number(process.hrtime.bigint() - t0) / 1e6;
+      n++;
+    }
+    totals.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    firsts.push(first);
+    await store.close();
   }
-  const total = Number(process.hrtime.bigint() - t0) / 1e6;
-  await store.close();
-  console.log(`in-process ${label}: ${n} events, open ${tOpen.toFixed(0)} ms, first event ${first.toFixed(1)} ms, all ${total.toFixed(1)} ms`);
+  console.log(`in-process ${label}: ${n} events, open ${median(opens).toFixed(1)} ms, first event ${median(firsts).toFixed(1)} ms, all ${median(totals).toFixed(1)} ms (medians of ${RUNS})`);
 }
 
-const base = await timeShow(['-n', '1']);
-console.log(`raslog show -n 1 (process start + open, baseline): ${base.total.toFixed(0)} ms`);
-for (const args of [['--since', 'boot-1'], ['-b', `-${Math.floor(BOOTS / 2)}`], ['-t', 'panic'], ['--process', 'proc5', '-b', '-3']]) {
-  const r = await timeShow(args);
-  console.log(`raslog show ${args.join(' ')}: ${r.lines} lines, first line after ${r.first.toFixed(0)} ms, total ${r.total.toFixed(0)} ms`);
+console.log(`raslog CLI: ${distIsUsed() ? 'dist/ (compiled)' : 'sources through tsx'}; medians of ${RUNS} runs after a warm-up`);
+const node0 = await medianOf(RUNS, () => timeCmd(process.execPath, ['-e', 'process.stdout.write("x\\n")']));
+console.log(`node -e (process start alone): ${node0.total.toFixed(0)} ms`);
+const cases = [['--since', 'boot-1'], ['--since', 'boot-1', '--until', 'boot'], ['-b', `-${Math.floor(BOOTS / 2)}`], ['-t', 'panic'], ['--process', 'proc5', '-b', '-3']];
+for (const mode of ['no daemon: the CLI opens the store', 'through raslogd']) {
+  const srv = mode === 'through raslogd' ? await startQueryServer(dir) : null;
+  try {
+    for (const args of cases) {
+      const r = await medianOf(RUNS, show(args));
+      console.log(`raslog show ${args.join(' ')} (${mode}): ${r.lines} lines, first line ${r.first.toFixed(0)} ms, total ${r.total.toFixed(0)} ms`);
+    }
+  } finally {
+    if (srv) await stopQueryServer(srv);
+  }
 }
-if (spawnSync('sh', ['-c', 'command -v ausearch']).status === 0) console.log('ausearch is installed: compare with `ausearch --start boot` on a log of the same size');
-else console.log('ausearch: not installed here, no comparison');
+console.log('side by side with ausearch: bench/ausearch-compare.ts');

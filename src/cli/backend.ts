@@ -8,8 +8,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { connect as netConnect, type Socket } from 'node:net';
 import { StoreError } from '../store/errors.ts';
 import { pidPath, socketPath } from '../store/paths.ts';
-import { handle, type Request } from '../store/service.ts';
-import { Store } from '../store/store.ts';
+import type { Request, handle as Handle } from '../store/service.ts';
+import type { Store } from '../store/store.ts';
 
 export interface Backend {
   mode: 'daemon' | 'direct';
@@ -65,9 +65,12 @@ class SocketBackend implements Backend {
 
 class DirectBackend implements Backend {
   mode = 'direct' as const;
-  constructor(private store: Store) {}
+  constructor(
+    private store: Store,
+    private handle: typeof Handle,
+  ) {}
   request(req: Request, onItem?: (item: unknown) => boolean | void): Promise<unknown> {
-    const store = this.store;
+    const { store, handle } = this;
     const notify = async () => (await import('../daemon/notify.ts')).offlineNotifyStatus(store);
     return handle({ store, daemon: () => ({ running: false }), notify }, { ...req, ...('follow' in req ? { follow: false } : {}) } as Request, (item) =>
       onItem ? onItem(item) : undefined,
@@ -106,8 +109,10 @@ export async function openBackend(dataDir: string): Promise<Backend> {
     return new SocketBackend(sp);
   }
   if (!existsSync(dataDir)) throw new StoreError('missing', `data dir ${dataDir} does not exist (use --data-dir or RASLOG_DATA_DIR)`);
+  // the store and LevelDB are loaded only here: a CLI talking to raslogd does without them
+  const [{ Store }, { handle }] = await Promise.all([import('../store/store.ts'), import('../store/service.ts')]);
   try {
-    return new DirectBackend(await Store.open(dataDir, { create: false, sync: false }));
+    return new DirectBackend(await Store.open(dataDir, { create: false, sync: false }), handle);
   } catch (e) {
     if (e instanceof StoreError && e.code === 'locked') {
       const pid = daemonPid(dataDir);

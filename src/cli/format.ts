@@ -5,14 +5,32 @@ import type { StoredEvent } from '../store/types.ts';
 type E = StoredEvent & Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 function micro(ns: string): string {
+  // the 6 digits below the millisecond of a plain decimal ns count; BigInt for anything else
+  if (ns.length >= 10 && ns.length <= 19 && ns.charCodeAt(0) !== 45 /* - */) return ns.slice(-9, -3);
   return ((BigInt(ns) / 1000n) % 1_000_000n).toString().padStart(6, '0');
+}
+
+function msOf(ns: string): number {
+  return ns.length >= 10 && ns.length <= 19 && ns.charCodeAt(0) !== 45 ? Number(ns.slice(0, -6)) : Number(BigInt(ns) / 1_000_000n);
+}
+
+// UTC offset per quarter hour (offsets change at quarter-hour boundaries at most): getTimezoneOffset
+// costs a time-zone lookup, once per line otherwise
+let offBucket = NaN;
+let offMin = 0;
+function offsetMinutes(ms: number): number {
+  const b = Math.floor(ms / 900_000);
+  if (b !== offBucket) {
+    offBucket = b;
+    offMin = -new Date(ms).getTimezoneOffset();
+  }
+  return offMin;
 }
 
 /** Local time, ISO 8601 with microseconds and the UTC offset: 2026-11-22T10:14:12.226245+09:00 */
 export function localIso(ns: string): string {
-  const ms = Number(BigInt(ns) / 1_000_000n);
-  const d = new Date(ms);
-  const off = -d.getTimezoneOffset();
+  const ms = msOf(ns);
+  const off = offsetMinutes(ms);
   const local = new Date(ms + off * 60_000).toISOString().slice(0, 19);
   const sign = off < 0 ? '-' : '+';
   const a = Math.abs(off);
@@ -20,7 +38,7 @@ export function localIso(ns: string): string {
 }
 
 export function utcIso(ns: string): string {
-  const d = new Date(Number(BigInt(ns) / 1_000_000n));
+  const d = new Date(msOf(ns));
   return `${d.toISOString().slice(0, 19)}.${micro(ns)}Z`;
 }
 

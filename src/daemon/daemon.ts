@@ -99,7 +99,8 @@ export class Daemon {
     const deadline = Date.now() + 5000;
     for (;;) {
       try {
-        return await Store.open(this.dataDir, { create: true, sync: this.cfg.store.sync });
+        // 4 MiB memtable and block cache (LevelDB's defaults): raslogd's RSS goal is < 80 MB
+        return await Store.open(this.dataDir, { create: true, sync: this.cfg.store.sync, writeBufferSize: 4 << 20, cacheSize: 4 << 20 });
       } catch (e) {
         if (!(e instanceof StoreError) || e.code !== 'locked') throw new StartError(e instanceof Error ? e.message : String(e));
         const pid = readPid(this.dataDir);

@@ -34,6 +34,8 @@ export interface OpenOptions {
   sync?: boolean;
   /** LevelDB memtable size (default 8 MiB; bulk loads go faster with more, at that cost in RSS). */
   writeBufferSize?: number;
+  /** LevelDB block cache (default 8 MiB, classic-level's). */
+  cacheSize?: number;
 }
 
 export type RawOp = { type: 'put'; key: string; value: string } | { type: 'del'; key: string };
@@ -45,6 +47,13 @@ export interface AppendOptions {
   ops?: RawOp[];
   /** Boot rows changed by the caller (accounted deletions), written in the same batch. */
   boots?: BootInfo[];
+}
+
+/** nsToIso for the usual decimal ns string, without BigInt arithmetic. */
+function isoOf(ns: string): string {
+  if (ns.length < 10 || ns.length > 19 || !/^[1-9]\d*$/.test(ns)) return nsToIso(BigInt(ns));
+  const iso = new Date(Number(ns.slice(0, -6))).toISOString();
+  return iso.slice(0, iso.lastIndexOf('.')) + '.' + ns.slice(-9, -3) + 'Z';
 }
 
 function lockHolderError(dir: string): StoreError {
@@ -79,7 +88,11 @@ export class Store extends EventEmitter {
         throw new StoreError('io', `cannot create ${dir}: ${(e as Error).message}`);
       }
     }
-    const db = new Level<string, string>(dir, { createIfMissing: !!opts.create, writeBufferSize: opts.writeBufferSize ?? 8 * 1024 * 1024 });
+    const db = new Level<string, string>(dir, {
+      createIfMissing: !!opts.create,
+      writeBufferSize: opts.writeBufferSize ?? 8 * 1024 * 1024,
+      ...(opts.cacheSize !== undefined ? { cacheSize: opts.cacheSize } : {}),
+    });
     try {
       await db.open();
     } catch (e) {
@@ -95,9 +108,17 @@ export class Store extends EventEmitter {
   private async load(): Promise<void> {
     const h = await this.db.get(metaKey('head'));
     if (h) this.headC = JSON.parse(h) as ChainHead;
-    for await (const [, v] of this.db.iterator({ gte: BOOT_PREFIX, lt: BOOT_PREFIX + HIGH })) {
-      const b = JSON.parse(v) as BootInfo;
-      this.bootsC.set(b.boot, b);
+    // in chunks of 1000 rows per native call (for-await fetches row by row: 3-5x slower)
+    const it = this.db.values({ gte: BOOT_PREFIX, lt: BOOT_PREFIX + HIGH });
+    try {
+      for (let vs = await it.nextv(1000); vs.length; vs = await it.nextv(1000)) {
+        for (const v of vs) {
+          const b = JSON.parse(v) as BootInfo;
+          this.bootsC.set(b.boot, b);
+        }
+      }
+    } finally {
+      await it.close();
     }
   }
 
@@ -205,10 +226,10 @@ export class Store extends EventEmitter {
       }
       // the event object becomes the stored event (no copy): dedup is not part of it
       const e = ev as unknown as StoredEvent & { dedup?: string };
-      e.dedup = undefined;
+      if (dk) e.dedup = undefined;
       sseq++;
       e.sseq = sseq;
-      if (typeof e.time !== 'string') e.time = nsToIso(BigInt(ev.time_ns));
+      if (typeof e.time !== 'string') e.time = isoOf(ev.time_ns);
       const canon = canonicalJson(e);
       const h = hashCanonical(hash, canon);
       // the row {e, p, h} with e in its canonical form, written without a second stringify

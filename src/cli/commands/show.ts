@@ -3,7 +3,7 @@
 import { Command, Option } from 'commander';
 import { matches, resolveQuery, type QuerySpec } from '../../store/query.ts';
 import { resolveDataDir } from '../../store/paths.ts';
-import { Store } from '../../store/store.ts';
+import type { Store } from '../../store/store.ts';
 import { EVENT_TYPES, type EventRow, type StoredEvent } from '../../store/types.ts';
 import { openBackend } from '../backend.ts';
 import { addDataDir, checkTime, fail, Out, UsageError, withBackend, report } from '../common.ts';
@@ -100,6 +100,7 @@ async function followDirect(dataDir: string, spec: QuerySpec, printer: Printer, 
   process.once('SIGINT', () => (stop = true));
   process.once('SIGTERM', () => (stop = true));
   const q0 = { ...spec, limit: undefined, reverse: false };
+  const { Store } = await import('../../store/store.ts');
   while (!stop) {
     await new Promise((r) => setTimeout(r, 1000));
     if (stop) break;

@@ -8,7 +8,7 @@
  */
 
 import { Command, Option } from 'commander';
-import { ConfigError, loadConfig, type Config } from '../../daemon/config.ts';
+import type { Config } from '../../daemon/config.ts';
 import { StoreError } from '../../store/errors.ts';
 import { resolveDataDir } from '../../store/paths.ts';
 import type { TestNotifyInfo } from '../../store/service.ts';
@@ -39,6 +39,8 @@ export function registerTestNotify(program: Command): Command {
   cmd.action(
     action(async (o: { sink?: string; config?: string; output: string; dataDir?: string }) => {
       let cfg: Config | null = null;
+      // loaded on demand: the config schema (zod) costs the other commands' start-up ~100 ms
+      const { ConfigError, loadConfig } = await import('../../daemon/config.ts');
       const config = () => {
         try {
           return (cfg ??= loadConfig(o.config));
