@@ -189,3 +189,39 @@ test('show -f without a daemon: prints the last 10, then new events as they are 
   f.kill('SIGINT');
   t.is(lines(out)[8], '2026-11-28T19:26:40.000000+09:00 boot 4 records_lost 3 record(s) lost (seq 20..22) in lane process');
 });
+
+test('netstats --since boot-1: rates between samples, per interface, -i, -o json/csv, empty range', async (t) => {
+  const { dir: d } = await fourBootStore();
+  const store = await Store.open(d, { create: false });
+  const at = (iso: string) => (BigInt(Date.parse(iso)) * 1_000_000n).toString();
+  const sample = (boot: number, iso: string, rx: number, deltas: boolean) => ({
+    type: 'netstats', boot, time_ns: at(iso), source: 'netstats', interval_sec: 10,
+    interfaces: { eth0: { rx_bytes: rx }, eth1: { rx_bytes: 0 } },
+    deltas: deltas ? { eth0: { rx_bytes: 10240, rx_packets: 20, tx_bytes: 512, tx_packets: 4, rx_errs: 1, tx_errs: 0, rx_drop: 0, tx_drop: 2 }, eth1: { rx_bytes: 0 } } : null,
+  });
+  await store.append([
+    sample(3, '2026-11-28T10:23:44.500Z', 0, false),
+    sample(3, '2026-11-28T10:23:48.500Z', 10240, true), // 4 s after the previous sample
+    sample(4, '2026-11-28T10:25:00Z', 0, false),
+    sample(4, '2026-11-28T10:25:10Z', 10240, true),
+  ] as never);
+  await store.close();
+  const r = cli(['netstats', '--since', 'boot-1', '-o', 'json', '--data-dir', d]);
+  t.is(r.code, 0, r.err);
+  const rows = JSON.parse(r.out) as any[];
+  t.deepEqual(rows.map((x) => [x.boot, x.interface, x.seconds, x.rx_bytes_per_s, x.tx_packets_per_s]), [
+    [3, 'eth0', 4, 2560, 1],
+    [3, 'eth1', 4, 0, 0],
+    [4, 'eth0', 10, 1024, 0.4],
+    [4, 'eth1', 10, 0, 0],
+  ]);
+  t.like(rows[0].deltas, { rx_errs: 1, tx_drop: 2 });
+  const short = lines(cli(['netstats', '-b', '-1', '-i', 'eth0', '--data-dir', d]).out);
+  t.is(short.length, 2);
+  t.regex(short[0]!, /^TIME\s+BOOT\s+IFACE\s+RX\s+TX/);
+  t.regex(short[1]!, /^2026-11-28T19:23:48\.500000\+09:00\s+3\s+eth0\s+2\.5 KiB\/s\s+128 B\/s\s+5\s+1\s+1\/0\s+0\/2$/);
+  const csv = lines(cli(['netstats', '-b', '-i', 'eth0', '-o', 'csv', '--data-dir', d]).out);
+  t.deepEqual(csv, ['time,boot,interface,seconds,rx_bytes,tx_bytes,rx_packets,tx_packets,rx_errs,tx_errs,rx_drop,tx_drop,rx_bytes_per_s,tx_bytes_per_s', '2026-11-28T10:25:10.000000Z,4,eth0,10,10240,512,20,4,1,0,0,2,1024,51.2']);
+  t.regex(cli(['netstats', '-b', '1', '--data-dir', d]).out, /no network samples/);
+  t.is(cli(['netstats', '--since', 'bogus', '--data-dir', d]).code, 2);
+});

@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { registerBoots } from './commands/boots.ts';
 import { registerExport } from './commands/export.ts';
+import { registerNetstats } from './commands/netstats.ts';
 import { registerShow } from './commands/show.ts';
 import { registerStatus } from './commands/status.ts';
 import { registerTestNotify } from './commands/test-notify.ts';
@@ -14,6 +15,7 @@ export function registerStoreCommands(program: Command): Command {
   registerStatus(program);
   registerVerify(program);
   registerExport(program);
+  registerNetstats(program);
   registerTestNotify(program);
   return program;
 }
