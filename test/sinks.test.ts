@@ -277,6 +277,7 @@ test('RASLOG-MIB parses without errors and matches the OIDs the sink sends', (t)
     ['raslogEventText', `${OBJECT_OID}.7`],
     ['raslogSenderPid', `${OBJECT_OID}.17`],
     ['raslogSummaryFolded', `${OBJECT_OID}.26`],
+    ['raslogSenderUid', `${OBJECT_OID}.27`],
   ];
   for (const [name, oid] of expect) {
     const r = run(['-On', `RASLOG-MIB::${name}`]);
@@ -348,7 +349,7 @@ test('snmp sink: informs and traps reach a real snmptrapd with the MIB varbinds'
   const inform = mk('inform');
   const trap = mk('trap');
   try {
-    const ev = deathEvent(1, { watched: true, comm: 'nginx', pid: 8877, tgid: 8877, unit: 'nginx.service', core: { dumped: false, reason: 'core_limit', error: null } });
+    const ev = deathEvent(1, { watched: true, comm: 'nginx', pid: 8877, tgid: 8877, unit: 'nginx.service', core: { dumped: false, reason: 'core_limit', error: null }, sender: { pid: 9001, tgid: 9001, uid: 1000, comm: 'kill' } });
     await inform.send(d(ev), never);
     await trap.send(d({ type: 'panic', sseq: 2, boot: 3, time: 'T', task: { pid: 1, uid: 0, comm: 'init' }, message: 'Kernel panic - not syncing: test' }), never);
     const got = await waitFor(() => (trapd.received().length >= 2 ? trapd.received() : null), 10_000, 'two notifications');
@@ -367,6 +368,7 @@ test('snmp sink: informs and traps reach a real snmptrapd with the MIB varbinds'
     t.is(vb(0, 16), 'kill');
     t.is(vb(0, 17), '9001');
     t.is(vb(0, 18), 'not_dumped(core_limit)');
+    t.is(vb(0, 27), '1000', 'sender uid');
     t.is(got[1]![1]!.value, `.${NOTIFY_OID}.4`, 'raslogPanic');
     t.is(vb(1, 22), 'Kernel panic - not syncing: test');
     t.is(vb(1, 3), '1', 'severity alert');

@@ -48,13 +48,14 @@ export const OBJECTS: Record<string, [number, VType, (ev: SinkEvent, key: string
   raslogLostCount: [24, 'uint', (e) => e.count ?? 0],
   raslogSummaryCount: [25, 'uint', (e) => e.count ?? 0],
   raslogSummaryFolded: [26, 'uint', (e) => e.folded ?? 0],
+  raslogSenderUid: [27, 'uint', (e) => (e.sender as { uid?: number } | null)?.uid ?? 0],
 };
 
 const COMMON = ['raslogEventKey', 'raslogEventType', 'raslogEventSeverity', 'raslogEventTime', 'raslogEventBoot', 'raslogEventHost', 'raslogEventText'];
 
 /** Notifications: event type → [name, sub-id under raslogNotifications, extra objects]. */
 export const NOTIFICATIONS: Record<string, [string, number, string[]]> = {
-  process_death: ['raslogProcessDeath', 1, ['raslogProcComm', 'raslogProcPid', 'raslogProcUid', 'raslogProcUnit', 'raslogProcSignal', 'raslogProcCause', 'raslogProcExitCode', 'raslogProcWatched', 'raslogSenderComm', 'raslogSenderPid', 'raslogCoreOutcome']],
+  process_death: ['raslogProcessDeath', 1, ['raslogProcComm', 'raslogProcPid', 'raslogProcUid', 'raslogProcUnit', 'raslogProcSignal', 'raslogProcCause', 'raslogProcExitCode', 'raslogProcWatched', 'raslogSenderComm', 'raslogSenderPid', 'raslogCoreOutcome', 'raslogSenderUid']],
   coredump: ['raslogCoredump', 2, ['raslogProcComm', 'raslogProcPid', 'raslogProcUnit', 'raslogProcSignal', 'raslogCoreOutcome']],
   shutdown: ['raslogShutdown', 3, ['raslogShutdownAction', 'raslogInitiatorComm', 'raslogInitiatorPid']],
   panic: ['raslogPanic', 4, ['raslogInitiatorComm', 'raslogInitiatorPid', 'raslogPanicMessage']],
