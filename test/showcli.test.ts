@@ -223,5 +223,9 @@ test('netstats --since boot-1: rates between samples, per interface, -i, -o json
   const csv = lines(cli(['netstats', '-b', '-i', 'eth0', '-o', 'csv', '--data-dir', d]).out);
   t.deepEqual(csv, ['time,boot,interface,seconds,rx_bytes,tx_bytes,rx_packets,tx_packets,rx_errs,tx_errs,rx_drop,tx_drop,rx_bytes_per_s,tx_bytes_per_s', '2026-11-28T10:25:10.000000Z,4,eth0,10,10240,512,20,4,1,0,0,2,1024,51.2']);
   t.regex(cli(['netstats', '-b', '1', '--data-dir', d]).out, /no network samples/);
+  t.deepEqual(lines(cli(['show', '-t', 'netstats', '-b', '-1', '--data-dir', d]).out), [
+    '2026-11-28T19:23:44.500000+09:00 boot 3 netstats first sample of eth0 eth1',
+    '2026-11-28T19:23:48.500000+09:00 boot 3 netstats eth0 rx 10240B/20p tx 512B/4p errs 1/0 drop 0/2; eth1 rx 0B/0p tx 0B/0p',
+  ]);
   t.is(cli(['netstats', '--since', 'bogus', '--data-dir', d]).code, 2);
 });

@@ -143,8 +143,10 @@ export function message(e: E): string {
     case 'netstats': {
       const d = (e.deltas ?? null) as Record<string, Record<string, number>> | null;
       const ifs = Object.keys((e.interfaces ?? {}) as object);
-      if (!d) return `netstats ${ifs.join(' ')} (first sample)`;
+      if (!ifs.length) return 'no network interface to sample (lo is left out unless configured)';
+      if (!d) return `first sample of ${ifs.join(' ')}`;
       return Object.entries(d)
+        .map(([n, part]) => [n, { rx_bytes: 0, rx_packets: 0, tx_bytes: 0, tx_packets: 0, rx_errs: 0, tx_errs: 0, rx_drop: 0, tx_drop: 0, ...part }] as const)
         .map(([n, c]) => `${n} rx ${c.rx_bytes}B/${c.rx_packets}p tx ${c.tx_bytes}B/${c.tx_packets}p${c.rx_errs || c.tx_errs || c.rx_drop || c.tx_drop ? ` errs ${c.rx_errs}/${c.tx_errs} drop ${c.rx_drop}/${c.tx_drop}` : ''}`)
         .join('; ');
     }
