@@ -143,6 +143,27 @@ test('a hole in the sequence becomes one records_lost event with count and lane,
   await store.close();
 });
 
+test('records stored past a pending hole (the mark stays below it) are not stored again by later replays', async (t) => {
+  const w = new RegionWriter();
+  w.newBoot().death({ pid: 10, comm: 'a', signo: 9 }).skip(2).death({ pid: 11, comm: 'b', signo: 9 }).death({ pid: 12, comm: 'c', signo: 9 });
+  const dir = tempDir();
+  const store = await Store.open(dir, { create: true });
+  const rep = decodeRegion(w.buf);
+  const pending = await ingestRegion(store, rep, { holeIsFinal: () => false });
+  t.is(pending.pendingHoles, 1);
+  t.is(pending.last_seq, 2); // boot record + first death; the records after the hole are stored, the mark is not moved
+  const again = await ingestRegion(store, rep, { holeIsFinal: () => false, batchSize: 1 });
+  t.is(again.stored, 0);
+  const final = await ingestRegion(store, rep);
+  t.is(final.stored, 0);
+  t.is(final.lost, 2);
+  const evs = await allEvents(store);
+  t.deepEqual(kmodSeqs(evs), rep.records.map((r) => r.seq));
+  t.is(evs.filter((e) => e.type === 'records_lost').length, 1);
+  t.true((await verifyChain(store)).ok);
+  await store.close();
+});
+
 test('lost records of a wrapped lane name the lane', async (t) => {
   const img = mkimage(['--size', '64K', '--records', '0,0,400', '--seed', '5']);
   const dir = tempDir();

@@ -6,7 +6,7 @@
  * check it with jq + sha256sum.
  */
 
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import type { StoredEvent } from './types.ts';
 
 /*
@@ -21,15 +21,35 @@ const INDEX_LIKE = /^(0|[1-9]\d{0,9})$/;
 
 class NeedsSlow extends Error {}
 
+/* The last shapes seen ([keys in insertion order, sorted or null]), matched key by key before
+ * the map: a stream of events repeats a few shapes, and comparing the key lists costs less
+ * than joining them into a signature (~0.15 vs ~1 µs per event). */
+const recent: [string[], string[] | null][] = [];
+const RECENT = 8;
+
 function sortedKeys(o: Record<string, unknown>): string[] {
   const keys = Object.keys(o);
+  next: for (let j = 0; j < recent.length; j++) {
+    const [rk, s] = recent[j]!;
+    if (rk.length !== keys.length) continue;
+    for (let i = 0; i < keys.length; i++) if (rk[i] !== keys[i]) continue next;
+    if (s === null) throw new NeedsSlow();
+    return s;
+  }
+  const s = shapeOf(keys);
+  if (recent.length >= RECENT) recent.pop();
+  recent.unshift([keys, s]);
+  if (s === null) throw new NeedsSlow();
+  return s;
+}
+
+function shapeOf(keys: string[]): string[] | null {
   const sig = keys.join('\u0000');
   let s = shapes.get(sig);
   if (s === undefined) {
     s = keys.some((k) => INDEX_LIKE.test(k)) ? null : [...keys].sort();
     if (shapes.size < 10_000) shapes.set(sig, s);
   }
-  if (s === null) throw new NeedsSlow();
   return s;
 }
 
@@ -64,8 +84,12 @@ export function canonicalJson(v: unknown): string {
   }
 }
 
+// one-shot crypto.hash (Node >= 20.12): about half the cost of createHash().update().digest()
+const oneShot = typeof crypto.hash === 'function' ? crypto.hash : undefined;
+
 export function hashCanonical(prev: string, canonical: string): string {
-  return createHash('sha256').update(prev).update(canonical).digest('hex');
+  if (oneShot) return oneShot('sha256', prev + canonical, 'hex');
+  return crypto.createHash('sha256').update(prev).update(canonical).digest('hex');
 }
 
 export function chainHash(prev: string, ev: StoredEvent): string {

@@ -89,16 +89,19 @@ export function eventComm(e: Record<string, unknown>): string | null {
   return null;
 }
 
-/** Every index key of one stored event. */
-export function indexKeysFor(e: {
-  sseq: number;
-  type: string;
-  boot: number;
-  time_ns: string;
-  unit?: unknown;
-  [k: string]: unknown;
-}): string[] {
-  const sfx = suffix(e.time_ns, e.sseq);
+/** Every index key of one stored event (`sseq16`: hex16(e.sseq), when the caller has it). */
+export function indexKeysFor(
+  e: {
+    sseq: number;
+    type: string;
+    boot: number;
+    time_ns: string;
+    unit?: unknown;
+    [k: string]: unknown;
+  },
+  sseq16 = hex16(e.sseq),
+): string[] {
+  const sfx = `${dec20(e.time_ns)}${SEP}${sseq16}`;
   // no per-event boot index: a boot's events lie within its row's [min_ns, max_ns], so -b is a
   // time-index scan of that range (one key less per event)
   const keys = [`t${SEP}${sfx}`, `y${SEP}${e.type}${SEP}${sfx}`];

@@ -47,6 +47,14 @@ export interface AppendOptions {
   ops?: RawOp[];
   /** Boot rows changed by the caller (accounted deletions), written in the same batch. */
   boots?: BootInfo[];
+  /**
+   * The caller has established that none of the events' exactly-once keys is
+   * stored (ingestRegion: every record lies above the region's committed
+   * high-water mark and no key above the mark exists). The reads before the
+   * batch are skipped; the keys are still written, and a key repeated within
+   * the call is still stored once. Leave unset unless that is certain.
+   */
+  keysUnseen?: boolean;
 }
 
 /** nsToIso for the usual decimal ns string, without BigInt arithmetic. */
@@ -194,14 +202,17 @@ export class Store extends EventEmitter {
   /** append() for callers already inside exclusive(). */
   async appendNow(events: NewEvent[], opts: AppendOptions = {}): Promise<StoredEvent[]> {
     if (this.closed) throw new StoreError('io', 'store is closed');
-    const dkeys: string[] = [];
-    for (const ev of events) if (ev.dedup) dkeys.push(dedupKey(ev.dedup));
+    // exactly-once keys, one per event (undefined: none); `present` = stored or earlier in this call
+    const dkeys: (string | undefined)[] = new Array(events.length);
+    const toRead: string[] = [];
+    for (let i = 0; i < events.length; i++) {
+      const d = events[i]!.dedup;
+      if (d) toRead.push((dkeys[i] = dedupKey(d)));
+    }
     const present = new Set<string>();
-    if (dkeys.length) {
-      const got = await this.db.getMany(dkeys);
-      got.forEach((v, i) => {
-        if (v !== undefined) present.add(dkeys[i]!);
-      });
+    if (toRead.length && !opts.keysUnseen) {
+      const got = await this.db.hasMany(toRead);
+      for (let i = 0; i < got.length; i++) if (got[i]) present.add(toRead[i]!);
     }
     const batch = this.db.batch();
     let { sseq, hash } = this.headC;
@@ -217,10 +228,10 @@ export class Store extends EventEmitter {
       }
       return b;
     };
-    for (const ev of events) {
-      let dk: string | undefined;
-      if (ev.dedup) {
-        dk = dedupKey(ev.dedup);
+    for (let i = 0; i < events.length; i++) {
+      const ev = events[i]!;
+      const dk = dkeys[i];
+      if (dk !== undefined) {
         if (present.has(dk)) continue;
         present.add(dk);
       }
@@ -233,9 +244,10 @@ export class Store extends EventEmitter {
       const canon = canonicalJson(e);
       const h = hashCanonical(hash, canon);
       // the row {e, p, h} with e in its canonical form, written without a second stringify
-      batch.put(eventKey(sseq), `{"e":${canon},"p":"${hash}","h":"${h}"}`);
-      for (const k of indexKeysFor(e)) batch.put(k, '');
-      if (dk) batch.put(dk, hex16(sseq));
+      const s16 = hex16(sseq);
+      batch.put(EVENT_PREFIX + s16, `{"e":${canon},"p":"${hash}","h":"${h}"}`);
+      for (const k of indexKeysFor(e, s16)) batch.put(k, '');
+      if (dk !== undefined) batch.put(dk, s16);
       accountEvent(bootRow(e.boot), e);
       hash = h;
       stored.push(e);
