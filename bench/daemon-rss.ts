@@ -89,7 +89,7 @@ clearInterval(sampler);
 console.log(
   `raslogd replaying a ${Math.ceil(RECORDS / 3500)} MiB region (${img.manifest.records.length} records): stored in ~${replayMs} ms, ` +
     `RSS max during the replay ${(during / 1024).toFixed(1)} MiB (anonymous ${(replayAnonMax / 1024).toFixed(1)}), ` +
-    `idle 2 s after ${(rssKiB(full.pid!) / 1024).toFixed(1)} MiB (anonymous ${(anonKiB(full.pid!) / 1024).toFixed(1)})`,
+    `idle 2 s after ${(rssKiB(full.pid!) / 1024).toFixed(1)} MiB (anonymous ${(anonKiB(full.pid!) / 1024).toFixed(1)}); VmHWM ${(rssKiB(full.pid!, 'VmHWM') / 1024).toFixed(1)} MiB`,
 );
 full.kill('SIGTERM');
 await new Promise((r) => full.on('exit', r));
@@ -107,6 +107,6 @@ for (let s = 0; s < SECS; s++) {
   anon.push(anonKiB(d.pid!));
 }
 const mib = (k: number) => (k / 1024).toFixed(1);
-console.log(`following for ${SECS} s (20 records/s, 200 ms polls, netstats every 1 s): RSS first ${mib(samples[0]!)} MiB, max ${mib(Math.max(...samples))} MiB, last ${mib(samples[samples.length - 1]!)} MiB; anonymous max ${mib(Math.max(...anon))} MiB`);
+console.log(`following for ${SECS} s (20 records/s, 200 ms polls, netstats every 1 s): RSS first ${mib(samples[0]!)} MiB, max ${mib(Math.max(...samples))} MiB, last ${mib(samples[samples.length - 1]!)} MiB; anonymous max ${mib(Math.max(...anon))} MiB, last ${mib(anon[anon.length - 1]!)} MiB; VmHWM ${mib(rssKiB(d.pid!, 'VmHWM'))} MiB`);
 d.kill('SIGTERM');
 await new Promise((r) => d.on('exit', r));

@@ -7,7 +7,7 @@
  */
 
 import { hostname } from 'node:os';
-import snmp, { type Session, type Varbind } from 'net-snmp';
+import type { Session, Varbind } from 'net-snmp';
 import type { SnmpSinkConfig } from './config.ts';
 import { coreSummary, formatLine, severityOf, SEVERITIES, type SinkEvent } from './event.ts';
 import { DeliveryError, type Delivery, type Sink } from './types.ts';
@@ -18,6 +18,17 @@ export const NOTIFY_OID = `${RASLOG_OID}.0`;
 export const OBJECT_OID = `${RASLOG_OID}.1`;
 
 type VType = 'str' | 'int' | 'uint';
+
+type NetSnmp = typeof import('net-snmp').default;
+let netSnmp: Promise<NetSnmp> | null = null;
+/**
+ * net-snmp, loaded at the first SNMP sink: it costs raslogd ~3-6 MiB of memory
+ * (its MIB parser, BER codec), for nothing when no SNMP sink is configured.
+ */
+export function loadNetSnmp(): Promise<NetSnmp> {
+  netSnmp ??= import('net-snmp').then((m) => m.default);
+  return netSnmp;
+}
 
 /** raslogObjects: name → [sub-id, type, value]. Order is the MIB's. */
 export const OBJECTS: Record<string, [number, VType, (ev: SinkEvent, key: string, host: string) => unknown]> = {
@@ -72,7 +83,8 @@ export function notificationFor(type: string): [string, number, string[]] {
 }
 
 /** The notification OID and varbinds (after sysUpTime and snmpTrapOID, which net-snmp adds). */
-export function varbindsFor(ev: SinkEvent, key: string, host = hostname()): { oid: string; varbinds: Varbind[] } {
+export async function varbindsFor(ev: SinkEvent, key: string, host = hostname()): Promise<{ oid: string; varbinds: Varbind[] }> {
+  const snmp = await loadNetSnmp();
   const [, sub, extra] = notificationFor(ev.type);
   const varbinds: Varbind[] = [];
   for (const name of [...COMMON, ...extra]) {
@@ -109,9 +121,10 @@ export class SnmpSink implements Sink {
     this.name = name;
     this.timeoutMs = cfg.timeout_ms;
     this.concurrency = cfg.concurrency ?? 4;
+    loadNetSnmp().catch(() => undefined); // ready by the first delivery (a failure surfaces there)
   }
 
-  private sess(): Session {
+  private sess(snmp: NetSnmp): Session {
     if (!this.session) {
       const per = Math.max(50, Math.floor(this.cfg.timeout_ms / (this.cfg.retries + 1)) - 10);
       this.session = snmp.createSession(this.manager.host, this.cfg.community, {
@@ -126,11 +139,12 @@ export class SnmpSink implements Sink {
     return this.session;
   }
 
-  send(d: Delivery, signal: AbortSignal): Promise<void> {
-    const { oid, varbinds } = varbindsFor(d.event, d.key, this.host);
-    const s = this.sess();
+  async send(d: Delivery, signal: AbortSignal): Promise<void> {
+    const { oid, varbinds } = await varbindsFor(d.event, d.key, this.host);
+    const s = this.sess(await loadNetSnmp());
     return new Promise<void>((resolve, reject) => {
       const onAbort = () => reject(new DeliveryError(`snmp ${this.cfg.mode} to ${this.manager.host}:${this.manager.port} timed out`));
+      if (signal.aborted) return onAbort();
       signal.addEventListener('abort', onAbort, { once: true });
       const done = (err: Error | null) => {
         signal.removeEventListener('abort', onAbort);
