@@ -5,6 +5,7 @@ import { BootCollector } from '../src/collectors/boot.ts';
 import { KmodCollector } from '../src/collectors/kmod.ts';
 import { NetstatsCollector, cronFor, parseNetDev } from '../src/collectors/netstats.ts';
 import { PstoreCollector } from '../src/collectors/pstore.ts';
+import { systemFacts } from '../src/collectors/sysfacts.ts';
 import { bootSummaries } from '../src/store/query.ts';
 import { Store } from '../src/store/store.ts';
 import type { EventRow, StoredEvent } from '../src/store/types.ts';
@@ -109,12 +110,14 @@ test('boot: without the module, numbering by boot_id; endings are unknown, not u
   const b1again = new BootCollector({ store, ...fakeProc('aaa'), regionPath: noDev });
   await b1again.start();
   t.is(b1again.currentBoot(), 1);
-  const b2 = new BootCollector({ store, ...fakeProc('bbb'), regionPath: noDev });
+  const facts = { os: 'Debian GNU/Linux 12 (bookworm)', arch: 'x64', manufacturer: 'ACME', model: 'RX-1', serial: 'SN42', virtual: false };
+  const b2 = new BootCollector({ store, ...fakeProc('bbb'), regionPath: noDev, facts: async () => facts });
   await b2.start();
   t.is(b2.currentBoot(), 2);
   t.deepEqual(b2.status().previous, { boot: 1, ended: 'unknown' });
   const evs = await events(store);
   t.deepEqual(evs.map((e) => [e.type, e.boot]), [['boot', 1], ['boot', 2]]);
+  t.deepEqual(evs[1]!.system, facts, 'the boot event carries the OS and hardware facts');
   // the module appears at boot 3 with a fresh region (its counter says 1): numbering continues at 3
   const w = new RegionWriter();
   w.newBoot().death({ pid: 3, comm: 'c', signo: 9 });
@@ -205,4 +208,12 @@ test('collectors are independent: kmod and pstore missing, boot and netstats sti
   t.deepEqual((await events(store)).map((e) => e.type), ['boot', 'netstats']);
   for (const c of [kmod, pstore, net]) await c.stop();
   await store.close();
+});
+
+test('system facts come from systeminformation on this machine', async (t) => {
+  const f = await systemFacts();
+  t.truthy(f, 'systeminformation answered within 3 s');
+  t.regex(f!.os, /\S/, 'an OS name');
+  t.is(f!.arch, process.arch, 'the architecture node runs on');
+  t.is(typeof f!.virtual, 'boolean');
 });

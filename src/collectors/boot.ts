@@ -18,6 +18,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { hostname, release } from 'node:os';
+import { systemFacts, type SystemFacts } from './sysfacts.ts';
 import { readRegionDevice } from '../region/source.ts';
 import { readRegionImage } from '../region/source.ts';
 import type { RegionReport } from '../region/types.ts';
@@ -37,11 +38,13 @@ export interface BootOptions {
   logger?: Logger;
   /** For tests: the current time. */
   now?: () => bigint;
+  /** OS and hardware facts for the boot event (default: systeminformation, src/collectors/sysfacts.ts). */
+  facts?: () => Promise<SystemFacts | null>;
 }
 
 export class BootCollector implements Collector {
   readonly name = 'boot';
-  private o: Required<Omit<BootOptions, 'logger' | 'now'>> & { logger: Logger; now: () => bigint };
+  private o: Required<Omit<BootOptions, 'logger' | 'now' | 'facts'>> & { logger: Logger; now: () => bigint; facts: () => Promise<SystemFacts | null> };
   private current: number | null = null;
   private isNew = false;
   private bootId: string | null = null;
@@ -58,6 +61,7 @@ export class BootCollector implements Collector {
       regionOffset: 0,
       logger: nullLogger,
       now: nowNs,
+      facts: systemFacts,
       ...opts,
     } as BootCollector['o'];
   }
@@ -169,6 +173,7 @@ export class BootCollector implements Collector {
         dedup: `unexpected:${b.boot}`,
       });
     }
+    const facts = await this.o.facts();
     events.push({
       type: 'boot',
       boot: cur,
@@ -177,6 +182,7 @@ export class BootCollector implements Collector {
       boot_id: this.bootId,
       kernel: release(),
       hostname: hostname(),
+      system: facts,
       region_id: this.regionInfo?.id ?? null,
       region_boot: this.regionInfo?.boot ?? null,
       previous: prev ? { boot: prev.boot, ended } : null,
