@@ -6,6 +6,7 @@
  */
 
 import { statfsSync } from 'node:fs';
+import type { SinkStatus } from '../sinks/outbox.ts';
 import { StoreError } from './errors.ts';
 import { bootSummaries, matches, queryEvents, resolveQuery, showEvents, type BootSummary, type QuerySpec } from './query.ts';
 import { EVENT_PREFIX, HIGH, eventKey } from './keys.ts';
@@ -34,26 +35,11 @@ export interface DaemonInfo {
   watchlist?: { state: string; message: string; path: string; entries: number; written_at: string | null };
 }
 
-/** Per-sink delivery state (src/sinks/outbox.ts SinkStatus). */
-export interface SinkStatusInfo {
-  sink: string;
-  kind: string | null;
-  configured: boolean;
-  backlog: number;
-  delivered: number;
-  failed_attempts: number;
-  consecutive_failures: number;
-  last_success: string | null;
-  last_error: string | null;
-  last_error_at: string | null;
-  oldest: string | null;
-  next_attempt: string | null;
-}
 
 export interface NotifyInfo {
   /** false: read from the database while raslogd is not running (nothing is being delivered). */
   running: boolean;
-  sinks: SinkStatusInfo[];
+  sinks: SinkStatus[];
 }
 
 export interface TestNotifyInfo {
