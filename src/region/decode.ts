@@ -34,6 +34,7 @@ import {
 import { errnoName, signalName, unitFromCgroup } from './names.ts';
 import {
   LANE_NAMES,
+  RECORD_TYPES,
   type Cause,
   type CoreReason,
   type CoredumpRecord,
@@ -88,16 +89,8 @@ const SD_ACTIONS: Record<number, ShutdownAction> = {
   3: 'poweroff',
   4: 'emergency_restart',
 };
-const TYPE_NAMES = [
-  '',
-  'module_load',
-  'module_unload',
-  'process_death',
-  'coredump',
-  'shutdown',
-  'panic',
-  'dump_button',
-] as const;
+/** Record type codes 1..7 (raslog_format.h RASLOG_T_*) in RECORD_TYPES order. */
+const TYPE_NAMES = ['', ...RECORD_TYPES] as const;
 
 const U64_MAX = 0xffffffffffffffffn;
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
@@ -188,7 +181,7 @@ function decodeRecord(
   const length = buf.readUInt16LE(off + R.length);
   const typeNo = buf.readUInt16LE(off + R.type);
   const seqBig = buf.readBigUInt64LE(off + R.seq);
-  const typeName = typeNo >= 1 && typeNo <= 7 ? TYPE_NAMES[typeNo] : undefined;
+  const typeName = typeNo >= 1 && typeNo < TYPE_NAMES.length ? TYPE_NAMES[typeNo] : undefined;
   if (!typeName) {
     problems.push({
       kind: 'unknown_type',

@@ -1,14 +1,10 @@
 /* Shapes of what the store holds. Field names are the JSON interface of `raslog show -o json`. */
 
+import { RECORD_TYPES } from '../region/types.ts';
+
 /** Event types the store knows. Region record types plus those made by collectors and the store. */
 export const EVENT_TYPES = [
-  'module_load',
-  'module_unload',
-  'process_death',
-  'coredump',
-  'shutdown',
-  'panic',
-  'dump_button',
+  ...RECORD_TYPES,
   'boot',
   'unexpected_shutdown',
   'records_lost',
