@@ -301,3 +301,33 @@ test('verify names reordered events', async (t) => {
   t.is(r.bad?.kind, 'reordered');
   t.is(r.bad?.message, 'event at #3 carries sseq 7: reordered or moved');
 });
+
+test('--since/--until boot-N select boots by number, even when the next boot was dated before the last events of the previous one', async (t) => {
+  const { resolveQuery, queryEvents } = await import('../src/store/query.ts');
+  const store = await Store.open(tempDir(), { create: true });
+  const T = 1795438549000000000n;
+  const at = (ms: number) => (T + BigInt(ms) * 1_000_000n).toString();
+  const e = (type: NewEvent['type'], boot: number, ms: number): NewEvent => ({ type, boot, time_ns: at(ms), source: 'store' }) as NewEvent;
+  // boot 2's clock starts 200 ms "before" boot 1's last events (an RTC with 1 s resolution)
+  await store.append([e('module_load', 1, 0), e('process_death', 1, 1000), e('shutdown', 1, 1200)]);
+  await store.append([e('boot', 2, 1000), e('module_load', 2, 1100), e('netstats', 2, 3000)]);
+  await store.append([e('boot', 3, 5000)]);
+  const pick = async (spec: Parameters<typeof resolveQuery>[1]) => {
+    const out: [number, string][] = [];
+    for await (const x of queryEvents(store, resolveQuery(store, spec))) out.push([x.boot, x.type]);
+    return out;
+  };
+  t.deepEqual(await pick({ since: 'boot-2', until: 'boot-1' }), [[1, 'module_load'], [1, 'process_death'], [1, 'shutdown']]);
+  t.deepEqual(await pick({ since: 'boot-1', until: 'boot' }), [[2, 'boot'], [2, 'module_load'], [2, 'netstats']]);
+  t.deepEqual(await pick({ since: 'boot-1' }), [[2, 'boot'], [2, 'module_load'], [2, 'netstats'], [3, 'boot']]);
+  t.deepEqual(await pick({ until: 'boot-1' }), [[1, 'module_load'], [1, 'process_death'], [1, 'shutdown']]);
+  t.deepEqual(await pick({ boot: -1 }), await pick({ since: 'boot-1', until: 'boot' }), '-b -1 agrees');
+  // an absolute bound still cuts by time within the boots
+  t.deepEqual(await pick({ since: 'boot-2', until: new Date(Number((T + 1100_000_000n) / 1_000_000n)).toISOString() }), [
+    [1, 'module_load'],
+    [1, 'process_death'],
+    [2, 'boot'],
+    [2, 'module_load'],
+  ]);
+  await store.close();
+});

@@ -17,6 +17,14 @@ export interface Query {
   since_ns?: string;
   until_ns?: string;
   boot?: number;
+  /**
+   * Inclusive boot-number bounds from `--since boot-N` / `--until boot-N`: a boot is the set of
+   * events filed under it, not a span of wall-clock time (a guest or an RTC may set the clock of
+   * the next boot before the last events of the previous one). The time bounds that come with
+   * them only narrow the scan.
+   */
+  boot_min?: number;
+  boot_max?: number;
   types?: string[];
   comm?: string;
   unit?: string;
@@ -40,6 +48,8 @@ export interface QuerySpec {
 
 export function matches(e: StoredEvent, q: Query): boolean {
   if (q.boot !== undefined && e.boot !== q.boot) return false;
+  if (q.boot_min !== undefined && e.boot < q.boot_min) return false;
+  if (q.boot_max !== undefined && e.boot > q.boot_max) return false;
   if (q.types && q.types.length && !q.types.includes(e.type)) return false;
   if (q.comm !== undefined && eventCommOf(e) !== q.comm) return false;
   if (q.unit !== undefined && e.unit !== q.unit) return false;
@@ -73,12 +83,45 @@ function bootByBack(boots: BootInfo[], back: number, what: string): BootInfo {
   return b;
 }
 
-function resolveTime(store: Store, expr: string, what: string, now: Date): string {
+/** Earliest or latest event time over the given boots (their rows' min_ns/max_ns), null if none. */
+function spanOf(boots: BootInfo[], end: 'min' | 'max'): string | null {
+  let best: string | null = null;
+  for (const b of boots) {
+    const v = end === 'min' ? (b.min_ns ?? b.first_ns) : (b.max_ns ?? b.last_ns);
+    if (v === null || v === undefined) continue;
+    if (best === null || (end === 'min' ? cmpNs(v, best) < 0 : cmpNs(v, best) > 0)) best = v;
+  }
+  return best;
+}
+
+/** --since X: an absolute time, or boot-N: that boot and every later one (by number). */
+function resolveSince(store: Store, q: Query, expr: string, now: Date): void {
+  const what = `--since ${expr}`;
   const t: TimeExpr = parseTimeExpr(expr, now);
-  if (t.kind === 'abs') return (t.ns < 0n ? 0n : t.ns).toString();
-  const b = bootByBack(store.boots(), t.back, what);
+  if (t.kind === 'abs') {
+    q.since_ns = (t.ns < 0n ? 0n : t.ns).toString();
+    return;
+  }
+  const boots = store.boots();
+  const b = bootByBack(boots, t.back, what);
   if (b.first_ns === null) throw new StoreError('bad_query', `${what}: boot ${b.boot} has no events`);
-  return b.first_ns;
+  q.boot_min = b.boot;
+  q.since_ns = spanOf(boots.filter((x) => x.boot >= b.boot), 'min') ?? b.first_ns;
+}
+
+/** --until Y: an absolute time (inclusive), or boot-N: every boot before that one (by number). */
+function resolveUntil(store: Store, q: Query, expr: string, now: Date): void {
+  const what = `--until ${expr}`;
+  const t: TimeExpr = parseTimeExpr(expr, now);
+  if (t.kind === 'abs') {
+    q.until_ns = (t.ns < 0n ? 0n : t.ns).toString();
+    return;
+  }
+  const boots = store.boots();
+  const b = bootByBack(boots, t.back, what);
+  if (b.first_ns === null) throw new StoreError('bad_query', `${what}: boot ${b.boot} has no events`);
+  q.boot_max = b.boot - 1;
+  q.until_ns = spanOf(boots.filter((x) => x.boot < b.boot), 'max') ?? '0'; // no earlier boot: nothing
 }
 
 export function selectBoot(store: Store, sel: number | true): number {
@@ -91,12 +134,8 @@ export function selectBoot(store: Store, sel: number | true): number {
 
 export function resolveQuery(store: Store, spec: QuerySpec, now: Date = new Date()): Query {
   const q: Query = {};
-  if (spec.since !== undefined) q.since_ns = resolveTime(store, spec.since, `--since ${spec.since}`, now);
-  if (spec.until !== undefined) {
-    q.until_ns = resolveTime(store, spec.until, `--until ${spec.until}`, now);
-    // a boot's first instant belongs to that boot: --until boot-N stops just before it
-    if (parseTimeExpr(spec.until, now).kind === 'boot') q.until_ns = (BigInt(q.until_ns) - 1n).toString();
-  }
+  if (spec.since !== undefined) resolveSince(store, q, spec.since, now);
+  if (spec.until !== undefined) resolveUntil(store, q, spec.until, now);
   if (spec.boot !== undefined) q.boot = selectBoot(store, spec.boot);
   if (spec.types?.length) q.types = [...new Set(spec.types)];
   if (spec.comm !== undefined) q.comm = spec.comm;
