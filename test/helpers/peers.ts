@@ -10,6 +10,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
+import { createSocket } from 'node:dgram';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,6 +60,38 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * A free loopback UDP port. Separate from freePort: a port free for TCP can
+ * be held by a UDP client socket of another test process (net-snmp binds an
+ * ephemeral UDP port), and then rsyslogd's imudp silently fails to bind.
+ */
+export async function freeUdpPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createSocket('udp4');
+    s.on('error', reject);
+    s.bind(0, '127.0.0.1', () => {
+      const p = s.address().port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+/** True once a datagram sent to 127.0.0.1:port shows up via `seen`. */
+async function udpAnswers(port: number, payload: string, seen: () => boolean): Promise<boolean> {
+  const s = createSocket('udp4');
+  s.on('error', () => undefined);
+  try {
+    for (let i = 0; i < 20; i++) {
+      await new Promise<void>((res) => s.send(payload, port, '127.0.0.1', () => res()));
+      await sleep(25);
+      if (seen()) return true;
+    }
+    return false;
+  } finally {
+    s.close();
+  }
+}
+
 function waitExit(c: ChildProcess, ms = 5000): Promise<void> {
   if (c.exitCode !== null || c.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
@@ -99,7 +132,7 @@ export async function startRsyslog(dir = tempDir('raslog-rsyslog-')): Promise<Rs
   const sock = join(dir, 'log.sock');
   const file = join(dir, 'messages');
   const tcpPort = await freePort();
-  const udpPort = await freePort();
+  const udpPort = await freeUdpPort();
   const conf = join(dir, 'rsyslog.conf');
   const pid = join(dir, 'rsyslogd.pid');
   mkdirSync(join(dir, 'work'), { recursive: true });
@@ -149,6 +182,21 @@ template(name="raslogtest" type="string" string="%syslogseverity-text% %syslogfa
         10_000,
         'rsyslogd to listen',
       );
+      // imudp is up only when a probe datagram is written (UDP has no connect to try)
+      const probe = `raslog-udp-probe-${process.pid}-${Date.now()}`;
+      const seen = () => existsSync(file) && readFileSync(file, 'utf8').includes(probe);
+      try {
+        await waitFor(
+          async () => {
+            if (c.exitCode !== null) throw new Error(`rsyslogd exited ${c.exitCode}: ${err}`);
+            return udpAnswers(udpPort, `<14>1 - - ${probe} - - - ready`, seen);
+          },
+          10_000,
+          `rsyslogd imudp on 127.0.0.1:${udpPort}`,
+        );
+      } catch (e) {
+        throw new Error(`${(e as Error).message}; rsyslogd said: ${err.trim() || '(nothing)'}`);
+      }
     },
     async stop() {
       const c = child;
@@ -244,7 +292,7 @@ export function parseTrapLine(line: string): TrapVarbind[] {
 }
 
 export async function startSnmptrapd(dir = tempDir('raslog-snmptrapd-')): Promise<Snmptrapd> {
-  const port = await freePort();
+  const port = await freeUdpPort();
   const conf = join(dir, 'snmptrapd.conf');
   const pid = join(dir, 'snmptrapd.pid');
   const mibs = join(dir, 'mibs');
