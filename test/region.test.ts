@@ -16,6 +16,7 @@ import {
   nsToIso,
   readRegionImage,
   recordSlotCrcOk,
+  scanRegion,
   signalName,
   unitFromCgroup,
   type RaslogRecord,
@@ -304,6 +305,24 @@ test('wrapped lanes: overwritten counters, oldest records gone, gaps reported', 
   }
   t.true(gaps.length > 0);
   t.deepEqual(rep.gaps, gaps);
+});
+
+test('scanRegion indexes the records decodeRegion returns, in the same order, decoding each on demand', (t) => {
+  const { bytes, manifest } = mkimage(['--size', '64K', '--records', '40,40,300', '--seed', '3', '--boot', '4']);
+  const rep = decodeRegion(bytes);
+  const scan = scanRegion(bytes);
+  t.is(scan.count, manifest.records.length);
+  t.is(scan.count, rep.records.length);
+  t.deepEqual([scan.region, scan.lanes, scan.gaps, scan.problems], [rep.region, rep.lanes, rep.gaps, rep.problems]);
+  for (let i = 0; i < scan.count; i++) {
+    const r = rep.records[i]!;
+    t.is(scan.seqAt(i), manifest.records[i]!.seq);
+    t.deepEqual([scan.seqAt(i), scan.bootAt(i), scan.laneAt(i)], [r.seq, r.boot, r.lane]);
+  }
+  // a fresh object per call: a caller (the store) may take the record over
+  const first = scan.record(0) as unknown as Record<string, unknown>;
+  first.boot = 999;
+  t.deepEqual(scan.record(0), rep.records[0]);
 });
 
 test('torn record (power cut after the body, before the commit word) is skipped and reported', (t) => {

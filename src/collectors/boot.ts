@@ -19,9 +19,8 @@
 import { readFile } from 'node:fs/promises';
 import { hostname, release } from 'node:os';
 import { systemFacts, type SystemFacts } from './sysfacts.ts';
-import { readRegionDevice } from '../region/source.ts';
-import { readRegionImage } from '../region/source.ts';
-import type { RegionReport } from '../region/types.ts';
+import { scanRegionDevice, scanRegionImage } from '../region/source.ts';
+import type { RegionScan } from '../region/decode.ts';
 import { classifyEnding, newBoot, numberCurrentBoot, type BootEnding } from '../store/boots.ts';
 import { regionStateFor, regionStateKey } from '../store/ingest.ts';
 import type { Store } from '../store/store.ts';
@@ -99,12 +98,12 @@ export class BootCollector implements Collector {
     } catch {
       this.bootNs = now;
     }
-    let report: RegionReport | null = null;
+    let report: RegionScan | null = null;
     if (this.o.regionPath) {
       try {
         report = this.o.regionOffset
-          ? await readRegionImage(this.o.regionPath, this.o.regionOffset)
-          : await readRegionDevice(this.o.regionPath);
+          ? await scanRegionImage(this.o.regionPath, this.o.regionOffset)
+          : await scanRegionDevice(this.o.regionPath);
       } catch (e) {
         warnings.push(`no module boot counter (${(e as Error).message}); numbering by boot_id`);
       }

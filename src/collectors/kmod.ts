@@ -25,10 +25,9 @@
 
 import { watch, type FSWatcher } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
-import { decodeRegion } from '../region/decode.ts';
+import { scanRegion, type RegionScan } from '../region/decode.ts';
 import { RegionError } from '../region/errors.ts';
-import { readRegionImage } from '../region/source.ts';
-import type { RegionReport } from '../region/types.ts';
+import { scanRegionImage } from '../region/source.ts';
 import { ingestRegion } from '../store/ingest.ts';
 import type { Store } from '../store/store.ts';
 import { nullLogger, type Collector, type CollectorStatus, type Logger } from './types.ts';
@@ -247,12 +246,12 @@ export class KmodCollector implements Collector {
 
   private async pollOnce(): Promise<void> {
     if (this.stopped) return;
-    let report: RegionReport;
+    let report: RegionScan;
     let headSeen: { head: Buffer; settled: boolean } | null = null;
     try {
       if (this.o.offset) {
         this.counters.reads++;
-        report = await readRegionImage(this.o.path, this.o.offset);
+        report = await scanRegionImage(this.o.path, this.o.offset);
         this.counters.decodes++;
       } else {
         const s = await stat(this.o.path);
@@ -265,7 +264,7 @@ export class KmodCollector implements Collector {
           [this.lastHead, this.headSettled] = [head, settled];
           return;
         }
-        report = decodeRegion(raw, { source: this.o.path, offset: 0, sizeKnown: true });
+        report = scanRegion(raw, { source: this.o.path, offset: 0, sizeKnown: true });
         this.counters.decodes++;
         if (raw !== this.last) {
           // the spare was read into: it becomes `last`, the old `last` the next spare
@@ -297,10 +296,9 @@ export class KmodCollector implements Collector {
       // batches of 1,000: a 5,000-event batch holds ~25 MB (events, JSON, the native write batch)
       // at once, against raslogd's RSS goal of 80 MB; an fsync per 1,000 events costs little
       batchSize: 1000,
-      holeIsFinal: (after, before) => {
+      holeIsFinal: (after, before, bootAfter) => {
         if (!this.live) return true;
-        const rec = report.records.find((r) => r.seq === before);
-        if (rec && rec.boot < regionBootNow) return true;
+        if (bootAfter < regionBootNow) return true;
         const k = `${after}-${before}`;
         seenHoles.add(k);
         const first = this.holes.get(k);

@@ -43,6 +43,7 @@ import {
   type PanicRecord,
   type ProcessDeathRecord,
   type ShutdownRecord,
+  type LaneName,
   type LaneReport,
   type Problem,
   type RaslogRecord,
@@ -93,7 +94,6 @@ const SD_ACTIONS: Record<number, ShutdownAction> = {
 const TYPE_NAMES = ['', ...RECORD_TYPES] as const;
 
 const U64_MAX = 0xffffffffffffffffn;
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 function u64n(b: Buffer, off: number): number {
   return Number(b.readBigUInt64LE(off));
@@ -170,33 +170,32 @@ function build<T extends RaslogRecord>(
   return Object.assign(base, extra) as unknown as T;
 }
 
-function decodeRecord(
-  buf: Buffer,
-  off: number,
-  laneIdx: number,
-  slot: number,
-  problems: Problem[],
-): RaslogRecord | null {
+/**
+ * The checks on a valid slot's record header, reported as problems: its type
+ * code (null: unknown, the record is skipped), or the record's oddities.
+ */
+function checkRecord(buf: Buffer, off: number, laneIdx: number, slot: number, problems: Problem[]): number | null {
   const lane = LANE_NAMES[laneIdx]!;
   const length = buf.readUInt16LE(off + R.length);
   const typeNo = buf.readUInt16LE(off + R.type);
-  const seqBig = buf.readBigUInt64LE(off + R.seq);
   const typeName = typeNo >= 1 && typeNo < TYPE_NAMES.length ? TYPE_NAMES[typeNo] : undefined;
   if (!typeName) {
     problems.push({
       kind: 'unknown_type',
       lane,
       slot,
-      message: `lane ${lane} slot ${slot}: valid record seq ${seqBig} of unknown type ${typeNo}, skipped`,
+      message: `lane ${lane} slot ${slot}: valid record seq ${buf.readBigUInt64LE(off + R.seq)} of unknown type ${typeNo}, skipped`,
     });
     return null;
   }
-  if (seqBig > MAX_SAFE) {
+  // the exact seq is needed only for messages: skip the BigInt unless a check fails
+  const seqHi = buf.readUInt32LE(off + R.seq + 4);
+  if (seqHi > 0x1fffff) {
     problems.push({
       kind: 'seq_precision',
       lane,
       slot,
-      message: `lane ${lane} slot ${slot}: seq ${seqBig} exceeds 2^53 and is not exact as a JSON number`,
+      message: `lane ${lane} slot ${slot}: seq ${buf.readBigUInt64LE(off + R.seq)} exceeds 2^53 and is not exact as a JSON number`,
     });
   }
   const recLane = buf[off + R.lane]!;
@@ -205,7 +204,7 @@ function decodeRecord(
       kind: 'lane_mismatch',
       lane,
       slot,
-      message: `lane ${lane} slot ${slot}: record seq ${seqBig} says lane ${recLane}`,
+      message: `lane ${lane} slot ${slot}: record seq ${buf.readBigUInt64LE(off + R.seq)} says lane ${recLane}`,
     });
   }
   const psize = PAYLOAD_SIZE[typeNo]!;
@@ -217,10 +216,20 @@ function decodeRecord(
       message: `lane ${lane} slot ${slot}: ${typeName} payload ${length - REC_HDR_SIZE} bytes, expected ${psize}; missing bytes read as 0`,
     });
   }
+  return typeNo;
+}
+
+/** Decode the record in a valid slot whose header passed checkRecord(). */
+function decodeRecord(buf: Buffer, off: number, laneIdx: number, slot: number): RaslogRecord {
+  const lane = LANE_NAMES[laneIdx]!;
+  const length = buf.readUInt16LE(off + R.length);
+  const typeNo = buf.readUInt16LE(off + R.type);
+  const typeName = TYPE_NAMES[typeNo] as RaslogRecord['type'];
+  const psize = PAYLOAD_SIZE[typeNo]!;
   const rt = buf.readBigUInt64LE(off + R.realtime_ns);
   const base: RecordBase = {
     type: typeName,
-    seq: Number(seqBig),
+    seq: u64n(buf, off + R.seq),
     boot: buf.readUInt32LE(off + R.boot),
     time: nsToIso(rt),
     realtime_ns: rt.toString(),
@@ -330,6 +339,7 @@ function decodeRecord(
       });
     }
   }
+  throw new Error(`record type ${typeNo} passed checkRecord but has no decoder`);
 }
 
 interface HeaderCheck {
@@ -412,8 +422,35 @@ function checkMagic(buf: Buffer, where: string, scan: number): void {
   throw new RegionError('bad_magic', `not a raslog region ${where}: bad magic`);
 }
 
-/** Decode a region from its bytes. */
-export function decodeRegion(input: Uint8Array, opts: DecodeOptions = {}): RegionReport {
+/**
+ * A region checked slot by slot, its valid records indexed but not decoded:
+ * replaying a large region then holds one batch of record objects at a time,
+ * not all of them (a 6 MiB region's 24,560 records are ~15 MiB of objects).
+ * Everything but `records` of a RegionReport; the records are decoded on
+ * demand from the region's bytes, which the scan keeps.
+ */
+export interface RegionScan extends Omit<RegionReport, 'records'> {
+  /** Number of valid records of a known type. */
+  readonly count: number;
+  /** seq of the i-th record in (seq, lane, slot) order (the order of RegionReport.records). */
+  seqAt(i: number): number;
+  /** Region boot number of the i-th record. */
+  bootAt(i: number): number;
+  laneAt(i: number): LaneName;
+  /** The i-th record, decoded (a new object on each call). */
+  record(i: number): RaslogRecord;
+}
+
+/** Lane indexes in the order RegionReport.records ties equal seqs: by lane name. */
+const LANE_RANK = (() => {
+  const byName = LANE_NAMES.map((n, i) => [n, i] as const).sort((a, b) => a[0].localeCompare(b[0]));
+  const rank = new Array<number>(LANE_NAMES.length);
+  byName.forEach(([, i], r) => (rank[i] = r));
+  return rank;
+})();
+
+/** Check a region's header and every slot, and index its valid records. */
+export function scanRegion(input: Uint8Array, opts: DecodeOptions = {}): RegionScan {
   let buf = Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
   const offset = opts.offset ?? 0;
   const where = `at offset ${hex(offset)}`;
@@ -466,7 +503,12 @@ export function decodeRegion(input: Uint8Array, opts: DecodeOptions = {}): Regio
   const fmtNs = buf.readBigUInt64LE(H.format_time_ns);
 
   const laneReports: LaneReport[] = [];
-  const records: RaslogRecord[] = [];
+  // valid records of a known type: slot offset, lane, slot, seq, region boot
+  const offs: number[] = [];
+  const laneOf: number[] = [];
+  const slotOf: number[] = [];
+  const seqOf: number[] = [];
+  const bootOf: number[] = [];
   for (let li = 0; li < MAX_LANES; li++) {
     const d = lanes[li]!;
     const name = LANE_NAMES[li]!;
@@ -489,8 +531,13 @@ export function decodeRegion(input: Uint8Array, opts: DecodeOptions = {}): Regio
       const c = classifySlot(buf, off);
       lr[c.state]++;
       if (c.state === 'valid') {
-        const rec = decodeRecord(buf, off, li, s, problems);
-        if (rec) records.push(rec);
+        if (checkRecord(buf, off, li, s, problems) !== null) {
+          offs.push(off);
+          laneOf.push(li);
+          slotOf.push(s);
+          seqOf.push(u64n(buf, off + R.seq));
+          bootOf.push(buf.readUInt32LE(off + R.boot));
+        }
       } else if (c.state === 'torn' || c.state === 'corrupt') {
         problems.push({ kind: c.state, lane: name, slot: s, message: `lane ${name} slot ${s}: ${c.state} (${c.why})` });
       }
@@ -505,20 +552,37 @@ export function decodeRegion(input: Uint8Array, opts: DecodeOptions = {}): Regio
     laneReports.push(lr);
   }
 
-  records.sort((a, b) => a.seq - b.seq || a.lane.localeCompare(b.lane) || a.slot - b.slot);
+  const n = offs.length;
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  order.sort((a, b) => seqOf[a]! - seqOf[b]! || LANE_RANK[laneOf[a]!]! - LANE_RANK[laneOf[b]!]! || slotOf[a]! - slotOf[b]!);
+  const seqs = new Float64Array(n);
+  const boots = new Uint32Array(n);
+  const at = new Uint32Array(n);
+  const lanesAt = new Uint8Array(n);
+  const slots = new Uint32Array(n);
+  for (let i = 0; i < n; i++) {
+    const j = order[i]!;
+    seqs[i] = seqOf[j]!;
+    boots[i] = bootOf[j]!;
+    at[i] = offs[j]!;
+    lanesAt[i] = laneOf[j]!;
+    slots[i] = slotOf[j]!;
+  }
   const gaps: SeqGap[] = [];
-  for (let i = 1; i < records.length; i++) {
-    const a = records[i - 1]!;
-    const b = records[i]!;
-    if (b.seq === a.seq) {
+  for (let i = 1; i < n; i++) {
+    const a = seqs[i - 1]!;
+    const b = seqs[i]!;
+    if (b === a) {
+      const [la, lb] = [LANE_NAMES[lanesAt[i - 1]!]!, LANE_NAMES[lanesAt[i]!]!];
       problems.push({
         kind: 'duplicate_seq',
-        lane: b.lane,
-        slot: b.slot,
-        message: `seq ${b.seq} appears twice (lane ${a.lane} slot ${a.slot}, lane ${b.lane} slot ${b.slot})`,
+        lane: lb,
+        slot: slots[i]!,
+        message: `seq ${b} appears twice (lane ${la} slot ${slots[i - 1]}, lane ${lb} slot ${slots[i]})`,
       });
-    } else if (b.seq > a.seq + 1) {
-      gaps.push({ after: a.seq, before: b.seq, missing: b.seq - a.seq - 1 });
+    } else if (b > a + 1) {
+      gaps.push({ after: a, before: b, missing: b - a - 1 });
     }
   }
 
@@ -537,12 +601,48 @@ export function decodeRegion(input: Uint8Array, opts: DecodeOptions = {}): Regio
     boot_count: Number(bootCount),
     boot_count_ok: bootOk,
     seq_next: u64n(buf, H.seq_next),
-    records: records.length,
-    first_seq: records.length ? records[0]!.seq : null,
-    last_seq: records.length ? records[records.length - 1]!.seq : null,
+    records: n,
+    first_seq: n ? seqs[0]! : null,
+    last_seq: n ? seqs[n - 1]! : null,
   };
-  return { region, lanes: laneReports, records, gaps, problems };
+  const bytes = buf;
+  return {
+    region,
+    lanes: laneReports,
+    gaps,
+    problems,
+    count: n,
+    seqAt: (i) => seqs[i]!,
+    bootAt: (i) => boots[i]!,
+    laneAt: (i) => LANE_NAMES[lanesAt[i]!]!,
+    record: (i) => decodeRecord(bytes, at[i]!, lanesAt[i]!, slots[i]!),
+  };
 }
+
+/** Decode a region from its bytes: scanRegion() with every record decoded. */
+export function decodeRegion(input: Uint8Array, opts: DecodeOptions = {}): RegionReport {
+  const { count, seqAt: _s, bootAt: _b, laneAt: _l, record, ...rest } = scanRegion(input, opts);
+  const records = new Array<RaslogRecord>(count);
+  for (let i = 0; i < count; i++) records[i] = record(i);
+  return { region: rest.region, lanes: rest.lanes, records, gaps: rest.gaps, problems: rest.problems };
+}
+
+/** A decoded report seen as a scan (its records already decoded; record(i) returns them). */
+export function scanOfReport(rep: RegionReport): RegionScan {
+  const { records } = rep;
+  return {
+    region: rep.region,
+    lanes: rep.lanes,
+    gaps: rep.gaps,
+    problems: rep.problems,
+    count: records.length,
+    seqAt: (i) => records[i]!.seq,
+    bootAt: (i) => records[i]!.boot,
+    laneAt: (i) => records[i]!.lane,
+    record: (i) => Object.assign({}, records[i]!), // a copy, as scanRegion decodes a new one
+  };
+}
+
 
 /** Recompute the CRC of the slot a decoded record came from (for tests and fuzzing). */
 export function recordSlotCrcOk(buf: Uint8Array, lanes: LaneReport[], rec: RaslogRecord): boolean {

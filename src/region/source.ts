@@ -1,12 +1,13 @@
 /*
  * Region sources: a file holding the region at some offset (a qemu RAM
  * backing file, a memory dump, an image made by raslog-mkimage), or the
- * /dev/raslog device. Both end in decodeRegion().
+ * /dev/raslog device. Both end in decodeRegion() (every record decoded) or
+ * scanRegion() (records indexed, decoded on demand: what raslogd replays).
  */
 
 import { constants as bufferConstants } from 'node:buffer';
 import { open, type FileHandle } from 'node:fs/promises';
-import { decodeRegion, probeHeader } from './decode.ts';
+import { decodeRegion, probeHeader, scanRegion, type RegionScan } from './decode.ts';
 import { RegionError, hex } from './errors.ts';
 import { HEADER_SIZE, MIN_REGION } from './format.ts';
 import type { RegionReport } from './types.ts';
@@ -51,6 +52,16 @@ async function readAt(fh: FileHandle, path: string, pos: number, len: number): P
  * an explicit size.
  */
 export async function readRegionImage(path: string, offset = 0, size?: number): Promise<RegionReport> {
+  return decodeRegion(await loadRegionImage(path, offset, size), { source: path, offset, sizeKnown: true });
+}
+
+/** readRegionImage() without decoding the records. */
+export async function scanRegionImage(path: string, offset = 0, size?: number): Promise<RegionScan> {
+  return scanRegion(await loadRegionImage(path, offset, size), { source: path, offset, sizeKnown: true });
+}
+
+/** Read the region's bytes from a file at `offset` (size: given, or from the header). */
+async function loadRegionImage(path: string, offset: number, size?: number): Promise<Buffer> {
   if (!Number.isSafeInteger(offset) || offset < 0) {
     throw new RegionError('bad_argument', `invalid offset ${offset}`);
   }
@@ -104,7 +115,7 @@ export async function readRegionImage(path: string, offset = 0, size?: number): 
     if (buf.length < regionSize) {
       throw new RegionError('truncated', `short read from ${path}: ${buf.length} of ${regionSize} bytes ${where}`);
     }
-    return decodeRegion(buf, { source: path, offset, sizeKnown: true });
+    return buf;
   } finally {
     await fh.close().catch(() => undefined);
   }
@@ -112,6 +123,19 @@ export async function readRegionImage(path: string, offset = 0, size?: number): 
 
 /** Read the whole device (from offset 0 to EOF) and decode it. */
 export async function readRegionDevice(path: string = DEFAULT_DEVICE): Promise<RegionReport> {
+  return decodeRegion(await loadDevice(path), { source: path, offset: 0, sizeKnown: true });
+}
+
+/** readRegionDevice() without decoding the records. */
+export async function scanRegionDevice(path: string = DEFAULT_DEVICE): Promise<RegionScan> {
+  return scanRegion(await loadDevice(path), { source: path, offset: 0, sizeKnown: true });
+}
+
+/**
+ * The device's bytes, in one buffer sized by the header's region_size when it
+ * is plausible (grown by doubling otherwise): no second, concatenated copy.
+ */
+async function loadDevice(path: string): Promise<Buffer> {
   let fh: FileHandle;
   try {
     fh = await open(path, 'r');
@@ -119,23 +143,27 @@ export async function readRegionDevice(path: string = DEFAULT_DEVICE): Promise<R
     throw ioError(path, e);
   }
   try {
-    const chunks: Buffer[] = [];
+    let buf = Buffer.allocUnsafe(HEADER_SIZE);
     let total = 0;
     for (;;) {
-      const chunk = Buffer.alloc(1024 * 1024);
+      if (total === buf.length) {
+        const hinted = total === HEADER_SIZE && total >= 0x18 ? Number(buf.readBigUInt64LE(0x10)) : 0;
+        const want = hinted > total && hinted <= MAX_READ ? hinted : total * 2;
+        if (want > MAX_READ) throw new RegionError('bad_argument', `${path} is larger than ${MAX_READ} bytes`);
+        const bigger = Buffer.allocUnsafe(want);
+        buf.copy(bigger, 0, 0, total);
+        buf = bigger;
+      }
       let n: number;
       try {
-        ({ bytesRead: n } = await fh.read(chunk, 0, chunk.length, null));
+        ({ bytesRead: n } = await fh.read(buf, total, buf.length - total, null));
       } catch (e) {
         throw ioError(path, e);
       }
       if (n === 0) break;
-      chunks.push(n === chunk.length ? chunk : chunk.subarray(0, n));
       total += n;
-      if (total > MAX_READ) throw new RegionError('bad_argument', `${path} is larger than ${MAX_READ} bytes`);
     }
-    const buf = Buffer.concat(chunks, total);
-    return decodeRegion(buf, { source: path, offset: 0, sizeKnown: true });
+    return total === buf.length ? buf : buf.subarray(0, total);
   } finally {
     await fh.close().catch(() => undefined);
   }

@@ -7,6 +7,7 @@
  * event (itself exactly-once, keyed by the seq after the hole).
  */
 
+import { scanOfReport, type RegionScan } from '../region/decode.ts';
 import type { LaneReport, RaslogRecord, RegionReport } from '../region/types.ts';
 import { initialOffset, newRegionState, storeBootFor, type RegionState } from './boots.ts';
 import { dedupKey, hex16 } from './keys.ts';
@@ -20,9 +21,10 @@ export interface IngestOptions {
    * Decide whether a hole (after, before) in a live region is final. Records
    * of the current boot may still be in flight (a seq reserved, not yet
    * committed); the kmod collector confirms a hole once it persists. Default:
-   * every hole is final (an image, or a past boot).
+   * every hole is final (an image, or a past boot). `bootAfter`: the region
+   * boot of the record at `before`.
    */
-  holeIsFinal?: (after: number, before: number) => boolean;
+  holeIsFinal?: (after: number, before: number, bootAfter: number) => boolean;
   /** Called between batches (tests use it to crash in the middle). */
   onBatch?: (n: number, stored: number) => void | Promise<void>;
 }
@@ -45,13 +47,18 @@ export async function regionState(store: Store, id: string): Promise<RegionState
 }
 
 /** Region state, created (with its boot-number offset) when the region is new. */
-export async function regionStateFor(store: Store, report: RegionReport): Promise<RegionState> {
+export async function regionStateFor(store: Store, report: RegionReport | RegionScan): Promise<RegionState> {
   const id = report.region.region_id;
   const st = await regionState(store, id);
   if (st) return st;
+  const scan = asScan(report);
   let minBoot = report.region.boot_count;
-  for (const r of report.records) if (r.boot < minBoot) minBoot = r.boot;
+  for (let i = 0; i < scan.count; i++) minBoot = Math.min(minBoot, scan.bootAt(i));
   return newRegionState(id, initialOffset(store.maxBoot(), minBoot));
+}
+
+function asScan(r: RegionReport | RegionScan): RegionScan {
+  return 'records' in r ? scanOfReport(r) : r;
 }
 
 /**
@@ -73,17 +80,14 @@ async function keysAbove(store: Store, id: string, mark: number): Promise<boolea
 }
 
 /*
- * The record's fields (in its order, `boot` renamed `region_boot`) plus the
- * event's. Same object as `{ ...rest, boot, region_boot, … }` after `const
- * { boot, ...rest } = rec`, but a copy loop: V8 runs rest destructuring with
- * an excluded key in its runtime, ~15 µs per record vs ~1.5 µs.
+ * The stored event: the decoded record (a new object, taken over) with `boot`
+ * renamed `region_boot` and the event's fields. Key order does not matter:
+ * the chain hashes the canonical (sorted) JSON.
  */
 function recordEvent(rec: RaslogRecord, regionId: string, boot: number): NewEvent {
-  const r = rec as unknown as Record<string, unknown>;
-  const ev: Record<string, unknown> = {};
-  for (const k of Object.keys(r)) if (k !== 'boot') ev[k] = r[k];
-  ev.boot = boot;
+  const ev = rec as unknown as Record<string, unknown>;
   ev.region_boot = rec.boot;
+  ev.boot = boot;
   ev.region_id = regionId;
   ev.time_ns = rec.realtime_ns;
   ev.source = 'kmod';
@@ -91,10 +95,18 @@ function recordEvent(rec: RaslogRecord, regionId: string, boot: number): NewEven
   return ev as unknown as NewEvent;
 }
 
-/** Lanes that can have lost records in a hole after `after`: wrapped past it, or holding torn/corrupt slots. */
-function laneCandidates(lanes: LaneReport[], records: RaslogRecord[], after: number): string[] {
+/** Oldest seq held by each lane. */
+function oldestByLane(scan: RegionScan): Map<string, number> {
   const oldest = new Map<string, number>();
-  for (const r of records) if (!oldest.has(r.lane) || r.seq < oldest.get(r.lane)!) oldest.set(r.lane, r.seq);
+  for (let i = 0; i < scan.count; i++) {
+    const lane = scan.laneAt(i);
+    if (!oldest.has(lane)) oldest.set(lane, scan.seqAt(i)); // seq order: the first is the oldest
+  }
+  return oldest;
+}
+
+/** Lanes that can have lost records in a hole after `after`: wrapped past it, or holding torn/corrupt slots. */
+function laneCandidates(lanes: LaneReport[], oldest: Map<string, number>, after: number): string[] {
   const out: string[] = [];
   for (const l of lanes) {
     const wrapped = l.overwritten > 0 && (oldest.get(l.lane) ?? Infinity) > after;
@@ -103,29 +115,31 @@ function laneCandidates(lanes: LaneReport[], records: RaslogRecord[], after: num
   return out;
 }
 
-export async function ingestRegion(store: Store, report: RegionReport, opts: IngestOptions = {}): Promise<IngestResult> {
+/**
+ * Store a region's records exactly once. `input`: a scan (records decoded one
+ * batch at a time) or a decoded report.
+ */
+export async function ingestRegion(store: Store, input: RegionReport | RegionScan, opts: IngestOptions = {}): Promise<IngestResult> {
   const batchSize = opts.batchSize ?? 5000;
-  const id = report.region.region_id;
+  const scan = asScan(input);
+  const id = scan.region.region_id;
   const holeIsFinal = opts.holeIsFinal ?? (() => true);
   return store.exclusive(async () => {
-    const state = await regionStateFor(store, report);
+    const state = await regionStateFor(store, scan);
     const res: IngestResult = { region_id: id, stored: 0, lost: 0, skipped: 0, pendingHoles: 0, last_seq: state.last_seq };
-    const fresh: RaslogRecord[] = [];
-    const seen = new Set<number>();
-    for (const r of report.records) {
-      if (r.seq <= state.last_seq || seen.has(r.seq)) res.skipped++;
-      else {
-        seen.add(r.seq);
-        fresh.push(r);
-      }
+    // indexes of the fresh records: above the mark, first of a repeated seq
+    const fresh: number[] = [];
+    for (let i = 0; i < scan.count; i++) {
+      const seq = scan.seqAt(i);
+      if (seq <= state.last_seq || (i > 0 && scan.seqAt(i - 1) === seq)) res.skipped++;
+      else fresh.push(i);
     }
     // None of the fresh records' keys can be stored when no key of the region lies above the
     // committed high-water mark (every fresh record and loss is keyed above it): the store then
     // skips reading the keys before each batch (it still writes them). Records past a pending
     // hole are stored while the mark stays below the hole, so the mark alone does not prove it.
     const keysUnseen = fresh.length > 0 && !(await keysAbove(store, id, state.last_seq));
-    const bySeq = new Map<number, RaslogRecord>();
-    for (const r of report.records) bySeq.set(r.seq, r);
+    let oldest: Map<string, number> | null = null;
     let hwm = state.last_seq;
     let blocked = false;
     let pending: NewEvent[] = [];
@@ -139,40 +153,45 @@ export async function ingestRegion(store: Store, report: RegionReport, opts: Ing
       await opts.onBatch?.(++batchNo, res.stored);
     };
     let prev = state.last_seq;
-    for (const r of fresh) {
-      const boot = storeBootFor(state, r.boot);
-      if (r.seq > prev + 1) {
-        if (!blocked && holeIsFinal(prev, r.seq)) {
-          const cands = laneCandidates(report.lanes, report.records, prev);
+    for (const i of fresh) {
+      const seq = scan.seqAt(i);
+      const boot = storeBootFor(state, scan.bootAt(i));
+      if (seq > prev + 1) {
+        if (!blocked && holeIsFinal(prev, seq, scan.bootAt(i))) {
+          oldest ??= oldestByLane(scan);
+          const cands = laneCandidates(scan.lanes, oldest, prev);
+          const r = scan.record(i);
           pending.push({
             type: 'records_lost',
             boot,
             time_ns: r.realtime_ns,
             source: 'kmod',
             region_id: id,
-            count: r.seq - prev - 1,
+            count: seq - prev - 1,
             first_seq: prev + 1,
-            last_seq: r.seq - 1,
+            last_seq: seq - 1,
             lane: cands.length === 1 ? cands[0]! : null,
             lanes: cands,
-            dedup: `${id}:lost:${hex16(r.seq)}`,
+            dedup: `${id}:lost:${hex16(seq)}`,
           });
         } else {
           blocked = true;
           res.pendingHoles++;
         }
       }
+      const r = scan.record(i);
       const ev = recordEvent(r, id, boot);
-      if (r.type === 'coredump') {
-        const d = bySeq.get(r.seq - 1);
-        if (d && d.type === 'process_death' && (d.pid === r.pid || d.tgid === r.tgid)) {
+      if (r.type === 'coredump' && i > 0 && scan.seqAt(i - 1) === seq - 1) {
+        // its death is the record just before it (stored in this batch, an earlier one, or before)
+        const d = scan.record(i - 1);
+        if (d.type === 'process_death' && (d.pid === r.pid || d.tgid === r.tgid)) {
           ev.unit = d.unit;
           ev.death_seq = d.seq;
         }
       }
       pending.push(ev);
-      prev = r.seq;
-      if (!blocked) hwm = r.seq;
+      prev = seq;
+      if (!blocked) hwm = seq;
       if (pending.length >= batchSize) await flush();
     }
     if (pending.length || hwm !== state.last_seq || !(await regionState(store, id))) await flush();

@@ -1,0 +1,17 @@
+import { mkimage } from './region-helpers.ts';
+import { scanRegion } from '../src/region/decode.ts';
+import { ingestRegion } from '../src/store/ingest.ts';
+import { Store } from '../src/store/store.ts';
+import { mkdtempSync, readFileSync } from 'node:fs';
+const img = mkimage(['--size', '6M', '--records', '20000', '--seed', '9']);
+const anon = () => Number(/RssAnon:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))![1]) / 1024;
+const mu = (l: string) => { const m = process.memoryUsage(); console.log(l.padEnd(12), 'heapUsed', (m.heapUsed/1048576).toFixed(1), 'heapTotal', (m.heapTotal/1048576).toFixed(1), 'rss', (m.rss/1048576).toFixed(1), 'anon', anon().toFixed(1), 'ext', (m.external/1048576).toFixed(1)); };
+const wbs = Number(process.env.WBS ?? 4) << 20, bs = Number(process.env.BS ?? 1000);
+const store = await Store.open(mkdtempSync('/tmp/zzmem-'), { create: true, writeBufferSize: wbs, cacheSize: 4 << 20 });
+mu('opened');
+const scan = scanRegion(img.bytes);
+let peak = 0;
+const r = await ingestRegion(store, scan, { batchSize: bs, onBatch: (n) => { const a = anon(); if (a > peak) peak = a; } });
+mu('done ' + r.stored);
+console.log('peak anon', peak.toFixed(1));
+await store.close();
