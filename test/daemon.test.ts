@@ -83,9 +83,16 @@ test('raslogd: serves the CLI while running, follows the device, single instance
   const d = raslogd(['--config', s.conf]);
   await d.waitFor(/raslogd ready \(pid \d+, data dir .*, boot 1\)/);
   // the CLI goes through the socket (the daemon holds the LevelDB lock)
-  const st = JSON.parse(cli(['status', '-o', 'json'], s.data).out) as { daemon: { running: boolean; pid: number; collectors: { name: string; state: string }[] } };
+  const st = JSON.parse(cli(['status', '-o', 'json'], s.data).out) as {
+    daemon: { running: boolean; pid: number; collectors: { name: string; state: string }[]; memory: { rss_bytes: number; heap_used_bytes: number } };
+  };
   t.true(st.daemon.running);
   t.is(st.daemon.pid, d.pid!);
+  // the daemon's own memory, as /proc reports it for its pid
+  const rss = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${d.pid}/status`, 'utf8'))![1]) * 1024;
+  t.true(Math.abs(st.daemon.memory.rss_bytes - rss) < 32 << 20, `${st.daemon.memory.rss_bytes} vs ${rss}`);
+  t.true(st.daemon.memory.heap_used_bytes > 1 << 20 && st.daemon.memory.heap_used_bytes < st.daemon.memory.rss_bytes);
+  t.regex(cli(['status'], s.data).out, /^memory: {5}RSS \d+\.\d MiB, V8 heap in use \d+\.\d MiB$/m);
   t.deepEqual(st.daemon.collectors.map((c) => [c.name, c.state]), [['boot', 'ok'], ['kmod', 'ok'], ['pstore', 'ok'], ['netstats', 'ok']]);
   t.deepEqual(cli(['show', '-t', 'process_death'], s.data).out, '2026-11-28T10:21:36.000000+00:00 boot 1 process_death nginx[42] SIGKILL from kill[7] uid=0 unit=nginx.service\n');
 

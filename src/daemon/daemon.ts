@@ -11,6 +11,7 @@
  */
 
 import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { getHeapStatistics } from 'node:v8';
 import cron, { type ScheduledTask } from 'node-cron';
 import type winston from 'winston';
 import { BootCollector } from '../collectors/boot.ts';
@@ -81,6 +82,10 @@ export class Daemon {
       current_boot: this.boot?.currentBoot() ?? null,
       collectors: this.statuses(),
       retention: this.cfg.retention,
+      memory: {
+        rss_bytes: process.memoryUsage.rss(),
+        heap_used_bytes: getHeapStatistics().used_heap_size,
+      },
       ...(this.notify ? { watchlist: this.notify.watchList() } : {}),
     };
   }
@@ -226,7 +231,13 @@ export class Daemon {
       if (k) await k.stop();
       this.collectors = this.collectors.filter((x) => x !== k);
       if (next.kmod.enabled) {
-        const nk = new KmodCollector({ store: this.store, path: next.kmod.device, intervalMs: next.kmod.poll_interval_ms, holeSettleMs: next.kmod.hole_settle_ms, logger: this.log });
+        const nk = new KmodCollector({
+          store: this.store,
+          path: next.kmod.device,
+          intervalMs: next.kmod.poll_interval_ms,
+          holeSettleMs: next.kmod.hole_settle_ms,
+          logger: this.log,
+        });
         this.collectors.push(nk);
         await nk.start();
       }

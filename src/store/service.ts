@@ -31,6 +31,8 @@ export interface DaemonInfo {
   current_boot?: number | null;
   collectors?: { name: string; state: string; message: string; [k: string]: unknown }[];
   retention?: Record<string, number>;
+  /** raslogd's memory: resident set and V8 heap in use. */
+  memory?: { rss_bytes: number; heap_used_bytes: number };
   /** The module watch list (important processes): written at start and on SIGHUP. */
   watchlist?: { state: string; message: string; path: string; entries: number; written_at: string | null };
 }

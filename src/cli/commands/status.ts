@@ -20,6 +20,10 @@ export function registerStatus(program: Command): Command {
         const d = s.daemon;
         out.line(`data dir:   ${s.data_dir}`);
         out.line(`raslogd:    ${d.running ? `running (pid ${d.pid}, since ${d.started})${d.config ? `, config ${d.config}` : ''}` : 'not running'}`);
+        if (d.memory) {
+          const m = d.memory;
+          out.line(`memory:     RSS ${(m.rss_bytes / 1048576).toFixed(1)} MiB, V8 heap in use ${(m.heap_used_bytes / 1048576).toFixed(1)} MiB`);
+        }
         for (const c of d.collectors ?? []) out.line(`  ${c.name.padEnd(9)} ${c.state.padEnd(8)} ${c.message}`);
         out.line(`events:     ${s.store.events} in ${s.store.boots} boot(s), current boot ${s.store.current_boot ?? '-'}`);
         out.line(`span:       ${s.store.first ?? '-'} .. ${s.store.last ?? '-'}`);
