@@ -11,7 +11,7 @@ import { scanOfReport, type RegionScan } from '../region/decode.ts';
 import type { LaneReport, RaslogRecord, RegionReport } from '../region/types.ts';
 import { initialOffset, newRegionState, storeBootFor, type RegionState } from './boots.ts';
 import { dedupKey, hex16 } from './keys.ts';
-import type { Store } from './store.ts';
+import type { PreparedAppend, Store } from './store.ts';
 import type { NewEvent, StoredEvent } from './types.ts';
 
 export interface IngestOptions {
@@ -144,13 +144,28 @@ export async function ingestRegion(store: Store, input: RegionReport | RegionSca
     let blocked = false;
     let pending: NewEvent[] = [];
     let batchNo = 0;
+    // Pipelined: batch n+1 is prepared (decoded, chained, indexed: JS) while batch n is written
+    // (LevelDB, on libuv's pool); written strictly one after the other, each after the previous
+    // committed, so the chain on disk never skips a batch. A failed write discards the next one.
+    let inflight: Promise<void> | null = null;
+    let last: PreparedAppend | undefined;
     const flush = async () => {
       const st: RegionState = { ...state, last_seq: hwm };
-      const stored: StoredEvent[] = await store.appendNow(pending, { meta: { [regionStateKey(id)]: st }, keysUnseen });
-      for (const e of stored) if (e.type === 'records_lost') res.lost += e.count as number;
-      res.stored += stored.filter((e) => e.type !== 'records_lost').length;
+      const prep = await store.prepare(pending, { meta: { [regionStateKey(id)]: st }, keysUnseen }, last);
       pending = [];
-      await opts.onBatch?.(++batchNo, res.stored);
+      try {
+        if (inflight) await inflight;
+      } catch (e) {
+        await store.discard(prep);
+        throw e;
+      }
+      last = prep;
+      inflight = store.commit(prep).then(async (stored) => {
+        for (const e of stored) if (e.type === 'records_lost') res.lost += e.count as number;
+        res.stored += stored.filter((e) => e.type !== 'records_lost').length;
+        await opts.onBatch?.(++batchNo, res.stored);
+      });
+      inflight.catch(() => undefined); // awaited by the next flush or at the end
     };
     let prev = state.last_seq;
     for (const i of fresh) {
@@ -195,6 +210,7 @@ export async function ingestRegion(store: Store, input: RegionReport | RegionSca
       if (pending.length >= batchSize) await flush();
     }
     if (pending.length || hwm !== state.last_seq || !(await regionState(store, id))) await flush();
+    if (inflight) await inflight;
     res.last_seq = hwm;
     return res;
   });

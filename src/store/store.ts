@@ -8,7 +8,7 @@
 
 import { EventEmitter } from 'node:events';
 import { existsSync, mkdirSync } from 'node:fs';
-import { Level } from 'level';
+import { Level, type ChainedBatch } from 'level';
 import { nsToIso } from '../region/decode.ts';
 import { accountEvent, newBoot, type BootInfo } from './boots.ts';
 import { canonicalJson, hashCanonical } from './chain.ts';
@@ -55,6 +55,18 @@ export interface AppendOptions {
    * the call is still stored once. Leave unset unless that is certain.
    */
   keysUnseen?: boolean;
+}
+
+/** A write batch prepared by Store.prepare(), not written yet. */
+export interface PreparedAppend {
+  batch: ChainedBatch<Level<string, string>, string, string>;
+  stored: StoredEvent[];
+  /** Chain head after this batch. */
+  head: ChainHead;
+  /** Boot rows this batch writes. */
+  touched: Map<number, BootInfo>;
+  /** Boot rows as they stand after this batch (those of the batch it was prepared after, then its own). */
+  boots: Map<number, BootInfo>;
 }
 
 /** nsToIso for the usual decimal ns string, without BigInt arithmetic. */
@@ -201,6 +213,18 @@ export class Store extends EventEmitter {
 
   /** append() for callers already inside exclusive(). */
   async appendNow(events: NewEvent[], opts: AppendOptions = {}): Promise<StoredEvent[]> {
+    return this.commit(await this.prepare(events, opts));
+  }
+
+  /**
+   * First half of appendNow(): chain, index and account the events into a
+   * write batch, without writing it. `after`: a prepared batch not committed
+   * yet, on whose chain head and boot rows this one builds (a pipelined
+   * replay prepares batch n+1 while batch n is written). Batches must be
+   * committed in the order they were prepared; when one fails, the caller
+   * discards every batch prepared after it (discard()).
+   */
+  async prepare(events: NewEvent[], opts: AppendOptions = {}, after?: PreparedAppend): Promise<PreparedAppend> {
     if (this.closed) throw new StoreError('io', 'store is closed');
     // exactly-once keys, one per event (undefined: none); `present` = stored or earlier in this call
     const dkeys: (string | undefined)[] = new Array(events.length);
@@ -215,14 +239,14 @@ export class Store extends EventEmitter {
       for (let i = 0; i < got.length; i++) if (got[i]) present.add(toRead[i]!);
     }
     const batch = this.db.batch();
-    let { sseq, hash } = this.headC;
+    let { sseq, hash } = after ? after.head : this.headC;
     const stored: StoredEvent[] = [];
     const touched = new Map<number, BootInfo>();
     for (const b of opts.boots ?? []) touched.set(b.boot, structuredClone(b));
     const bootRow = (n: number): BootInfo => {
       let b = touched.get(n);
       if (!b) {
-        const cur = this.bootsC.get(n);
+        const cur = after?.boots.get(n) ?? this.bootsC.get(n);
         b = cur ? structuredClone(cur) : newBoot(n);
         touched.set(n, b);
       }
@@ -259,15 +283,27 @@ export class Store extends EventEmitter {
     if (stored.length) batch.put(metaKey('head'), JSON.stringify({ sseq, hash }));
     for (const [n, b] of touched) batch.put(bootKey(n), JSON.stringify(b));
     for (const [k, v] of Object.entries(opts.meta ?? {})) batch.put(metaKey(k), JSON.stringify(v));
-    if (batch.length === 0) {
-      await batch.close();
+    // boot rows as they stand after this batch: the earlier prepared batch's, updated by this one
+    const boots = after ? new Map([...after.boots, ...touched]) : touched;
+    return { batch, stored, head: { sseq, hash }, touched, boots };
+  }
+
+  /** Second half of appendNow(): write a prepared batch and make it the store's state. */
+  async commit(p: PreparedAppend): Promise<StoredEvent[]> {
+    if (p.batch.length === 0) {
+      await p.batch.close();
       return [];
     }
-    await batch.write({ sync: this.sync });
-    this.headC = { sseq, hash };
-    for (const [n, b] of touched) this.bootsC.set(n, b);
-    if (stored.length) this.emit('append', stored);
-    return stored;
+    await p.batch.write({ sync: this.sync });
+    this.headC = { ...p.head };
+    for (const [n, b] of p.touched) this.bootsC.set(n, b);
+    if (p.stored.length) this.emit('append', p.stored);
+    return p.stored;
+  }
+
+  /** Drop a prepared batch that will not be committed. */
+  async discard(p: PreparedAppend): Promise<void> {
+    await p.batch.close(); // idempotent
   }
 
   /** Write a boot row (e.g. boot_id bookkeeping) and metadata, atomically. */
