@@ -7,7 +7,7 @@ import { decodeRegion } from '../src/region/decode.ts';
 import { ingestRegion } from '../src/store/ingest.ts';
 import { Store } from '../src/store/store.ts';
 import { verifyChain } from '../src/store/verify.ts';
-import { chainHash, canonicalJson } from '../src/store/chain.ts';
+import { chainHash, canonicalJson, reference } from '../src/store/chain.ts';
 import { eventKey } from '../src/store/keys.ts';
 import { dbDir } from '../src/store/paths.ts';
 import type { EventRow, NewEvent, StoredEvent } from '../src/store/types.ts';
@@ -33,6 +33,29 @@ test('canonical JSON sorts keys at every level and the chain hash is SHA-256(pre
   const e = { sseq: 1, type: 'boot', boot: 1, time: 't', time_ns: '1', source: 'boot' } as StoredEvent;
   const json = '{"boot":1,"source":"boot","sseq":1,"time":"t","time_ns":"1","type":"boot"}';
   t.is(chainHash('0'.repeat(64), e), createHash('sha256').update('0'.repeat(64) + json).digest('hex'));
+});
+
+test('canonical JSON: the compiled per-shape serializers equal the plain definition on 20,000 random values', (t) => {
+  let seed = 11;
+  const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+  // index-like keys ("0", "17") cannot keep insertion order in a JS object; unicode and escapes
+  const KEYS = ['a', 'b', 'Z', 'é', '0', '17', '10', '-1', '01', 'pid', 'comm', 'x y', '"q"', '\u2028', 'ä', 'A'];
+  const SCALARS = [null, undefined, true, false, 0, -0, 1.5, 1e21, 1e-7, NaN, Infinity, 2 ** 53, '', 'ü', '"', '\\', '\n', '\u0001', '\ud800', 'a\u2028b'];
+  const gen = (d: number): unknown => {
+    const r = rnd();
+    if (d > 3 || r < 0.5) return SCALARS[Math.floor(rnd() * SCALARS.length)];
+    if (r < 0.65) return Array.from({ length: Math.floor(rnd() * 4) }, () => gen(d + 1));
+    const o: Record<string, unknown> = {};
+    for (let i = Math.floor(rnd() * 6); i > 0; i--) o[KEYS[Math.floor(rnd() * KEYS.length)]!] = gen(d + 1);
+    return o;
+  };
+  let differ = 0;
+  for (let i = 0; i < 20_000; i++) {
+    const v = gen(0);
+    if (canonicalJson(v) !== reference(v)) differ++;
+  }
+  t.is(differ, 0);
+  t.is(canonicalJson({ 10: 1, 9: 2, b: [undefined, -0], a: undefined }), '{"10":1,"9":2,"b":[null,0]}');
 });
 
 test('a region replayed twice is stored once (same count, same seq set)', async (t) => {

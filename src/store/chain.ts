@@ -10,78 +10,86 @@ import * as crypto from 'node:crypto';
 import type { StoredEvent } from './types.ts';
 
 /*
- * Fast path: copy the value with every object's keys inserted in sorted
- * order (the sorted key list is cached per key set) and let the native
- * JSON.stringify write it. Objects with array-index-like keys ("0", "17")
- * cannot keep insertion order in JavaScript; values holding one are
- * serialized by the slow, explicit path.
+ * Canonical JSON without building a sorted copy: each object shape (its key
+ * list) gets a serializer compiled once, which reads the keys in sorted order
+ * and writes `"key":value` pairs, skipping undefined values as JSON.stringify
+ * does (~3 µs per event instead of ~6 µs for a sorted copy + stringify).
+ * Nested objects and arrays recurse. `reference()` below is the plain
+ * definition; the tests compare the two on random values.
  */
-const shapes = new Map<string, string[] | null>();
-const INDEX_LIKE = /^(0|[1-9]\d{0,9})$/;
+type Serializer = (o: Record<string, unknown>) => string;
 
-class NeedsSlow extends Error {}
+const J = JSON.stringify;
 
-/* The last shapes seen ([keys in insertion order, sorted or null]), matched key by key before
- * the map: a stream of events repeats a few shapes, and comparing the key lists costs less
- * than joining them into a signature (~0.15 vs ~1 µs per event). */
-const recent: [string[], string[] | null][] = [];
+/** One value as JSON, undefined when JSON.stringify would omit it from an object. */
+function value(v: unknown): string | undefined {
+  switch (typeof v) {
+    case 'string':
+      return J(v);
+    case 'number':
+      return Number.isFinite(v) ? '' + v : 'null';
+    case 'boolean':
+      return v ? 'true' : 'false';
+    case 'object':
+      if (v === null) return 'null';
+      if (Array.isArray(v)) {
+        let s = '[';
+        for (let i = 0; i < v.length; i++) s += (i ? ',' : '') + (value(v[i]) ?? 'null');
+        return s + ']';
+      }
+      return serializerOf(v as Record<string, unknown>)(v as Record<string, unknown>);
+    default:
+      return J(v); // undefined, function, symbol: undefined; bigint: throws, as JSON.stringify
+  }
+}
+
+function compile(keys: string[]): Serializer {
+  const sorted = [...keys].sort();
+  let code = 'let s = "{", v;\n';
+  for (const k of sorted) code += `v = value(o[${J(k)}]); if (v !== undefined) s += (s.length > 1 ? "," : "") + ${J(J(k) + ':')} + v;\n`;
+  code += 'return s + "}";';
+  return new Function('value', 'o', code).bind(null, value) as Serializer;
+}
+
+/* The last shapes seen ([keys in insertion order, serializer]), matched key by key before the
+ * map: a stream of events repeats a few shapes, and comparing the key lists costs less than
+ * joining them into a signature (~0.15 vs ~1 µs per event). */
+const recent: [string[], Serializer][] = [];
 const RECENT = 8;
+const shapes = new Map<string, Serializer>();
 
-function sortedKeys(o: Record<string, unknown>): string[] {
+function serializerOf(o: Record<string, unknown>): Serializer {
   const keys = Object.keys(o);
   next: for (let j = 0; j < recent.length; j++) {
-    const [rk, s] = recent[j]!;
+    const [rk, f] = recent[j]!;
     if (rk.length !== keys.length) continue;
     for (let i = 0; i < keys.length; i++) if (rk[i] !== keys[i]) continue next;
-    if (s === null) throw new NeedsSlow();
-    return s;
+    return f;
   }
-  const s = shapeOf(keys);
-  if (recent.length >= RECENT) recent.pop();
-  recent.unshift([keys, s]);
-  if (s === null) throw new NeedsSlow();
-  return s;
-}
-
-function shapeOf(keys: string[]): string[] | null {
   const sig = keys.join('\u0000');
-  let s = shapes.get(sig);
-  if (s === undefined) {
-    s = keys.some((k) => INDEX_LIKE.test(k)) ? null : [...keys].sort();
-    if (shapes.size < 10_000) shapes.set(sig, s);
+  let f = shapes.get(sig);
+  if (!f) {
+    f = compile(keys);
+    if (shapes.size < 10_000) shapes.set(sig, f);
   }
-  return s;
+  if (recent.length >= RECENT) recent.pop();
+  recent.unshift([keys, f]);
+  return f;
 }
 
-function sortedCopy(v: unknown): unknown {
-  if (v === null || typeof v !== 'object') return v;
-  if (Array.isArray(v)) return v.map((x) => (x === undefined ? null : sortedCopy(x)));
-  const o = v as Record<string, unknown>;
-  const out: Record<string, unknown> = {};
-  for (const k of sortedKeys(o)) {
-    const x = o[k];
-    if (x !== undefined) out[k] = x !== null && typeof x === 'object' ? sortedCopy(x) : x;
-  }
-  return out;
-}
-
-function slow(v: unknown): string {
-  if (v === null || typeof v !== 'object') return v === undefined ? 'null' : JSON.stringify(v);
-  if (Array.isArray(v)) return '[' + v.map((x) => slow(x)).join(',') + ']';
+/** The definition: keys sorted (code-unit order) at every level, undefined skipped, no whitespace. */
+export function reference(v: unknown): string {
+  if (v === null || typeof v !== 'object') return v === undefined ? 'null' : J(v);
+  if (Array.isArray(v)) return '[' + v.map((x) => (x === undefined ? 'null' : reference(x))).join(',') + ']';
   const o = v as Record<string, unknown>;
   const keys = Object.keys(o)
-    .filter((k) => o[k] !== undefined)
+    .filter((k) => o[k] !== undefined && typeof o[k] !== 'function' && typeof o[k] !== 'symbol')
     .sort();
-  return '{' + keys.map((k) => JSON.stringify(k) + ':' + slow(o[k])).join(',') + '}';
+  return '{' + keys.map((k) => J(k) + ':' + reference(o[k])).join(',') + '}';
 }
 
 export function canonicalJson(v: unknown): string {
-  try {
-    return JSON.stringify(sortedCopy(v)) ?? 'null';
-  } catch (e) {
-    if (e instanceof NeedsSlow) return slow(v);
-    throw e;
-  }
+  return value(v) ?? 'null';
 }
 
 // one-shot crypto.hash (Node >= 20.12): about half the cost of createHash().update().digest()
