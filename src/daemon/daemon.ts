@@ -82,6 +82,7 @@ export class Daemon {
       collectors: this.statuses(),
       retention: this.cfg.retention,
       ...(this.notify ? { watchlist: this.notify.watchList() } : {}),
+      ...(this.server ? { queries: this.server.stats() } : {}),
     };
   }
 

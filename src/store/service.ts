@@ -33,6 +33,8 @@ export interface DaemonInfo {
   retention?: Record<string, number>;
   /** The module watch list (important processes): written at start and on SIGHUP. */
   watchlist?: { state: string; message: string; path: string; entries: number; written_at: string | null };
+  /** The query socket: open connections, requests being answered (this one included), CLI runs. */
+  queries?: { connections: number; active: number; cli_runs: number };
 }
 
 
