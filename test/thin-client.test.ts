@@ -44,6 +44,17 @@ function client(args: string[], env: Record<string, string | undefined> = {}, no
   return { code: r.status, signal: r.signal, out: r.stdout, err: r.stderr };
 }
 
+function clientAsync(args: string[], env: Record<string, string>): Promise<Run> {
+  return new Promise((res) => {
+    const c = spawn(CLIENT, args, { env: { ...process.env, RASLOG_DATA_DIR: '', RASLOG_NODE_CLI: NO_FALLBACK, ...env } });
+    let out = '';
+    let err = '';
+    c.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    c.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    c.on('close', (code) => res({ code, out, err }));
+  });
+}
+
 /** The Node CLI in-process (test/cli-run-entry.ts), no daemon: one process for all argvs. */
 function nodeRuns(argvs: string[][], tz: string | undefined): Run[] {
   const env: NodeJS.ProcessEnv = { ...process.env, RASLOG_DATA_DIR: '', RASLOG_SOCKET: '' };
@@ -213,6 +224,15 @@ test.serial('through raslogd the client prints what the Node CLI prints in-proce
     statusText: client(['status', '--data-dir', data]),
   };
   t.is(queries().cli_runs - runs0, TOKYO.length + SYSTEM_ZONE.length + 3 + 1, 'every run was served by raslogd');
+  // clients at once, in two zones: each gets its own output, whole
+  const zones = ['Asia/Tokyo', 'Asia/Kolkata', 'America/Los_Angeles'];
+  const together = await Promise.all([...Array(9).keys()].map((i) => clientAsync(i % 3 === 2 ? ['export', '--data-dir', data] : ['show', '--data-dir', data], { TZ: zones[i % 3]! })));
+  together.forEach((r, i) => {
+    const alone = client(i % 3 === 2 ? ['export', '--data-dir', data] : ['show', '--data-dir', data], { TZ: zones[i % 3]! });
+    t.is(r.out, alone.out, `concurrent client ${i}`);
+    t.is(r.code, 0);
+  });
+  t.regex(together[1]!.out, /^2026-11-28T15:51:35\.000000\+05:30 boot 1 /);
   // raslogd stops; its socket stays (SIGKILL): the Node CLI opens the store itself
   const exited = new Promise((res) => daemon.once('exit', res));
   daemon.kill('SIGKILL');

@@ -214,8 +214,8 @@ static void on_signal(void) {
     int sig = g_signal;
     if (!sig) return;
     g_signal = 0;
-    if (g_follow) {
-        if (!g_shut) shutdown(g_sock, SHUT_WR);
+    if (g_follow && !g_shut) { /* a second one ends the client, as it ends the Node CLI */
+        shutdown(g_sock, SHUT_WR);
         g_shut = 1;
         return;
     }

@@ -152,6 +152,13 @@ class Frames {
   }
 }
 
+/** Where the output goes, as the backend sees it: to stop on a closed reader, to wait on a slow one. */
+interface Sink {
+  readonly closed: boolean;
+  readonly needsDrain: boolean;
+  drained(): Promise<void>;
+}
+
 /** The store as the CLI sees it inside raslogd: the daemon's query service, called directly. */
 class InDaemonBackend implements Backend {
   mode = 'daemon' as const;
@@ -159,7 +166,7 @@ class InDaemonBackend implements Backend {
   private signal: AbortSignal;
   constructor(
     private ctx: Context,
-    private frames: Frames,
+    private frames: Sink,
     gone: AbortSignal,
   ) {
     this.signal = AbortSignal.any([gone, this.ac.signal]);
@@ -258,5 +265,26 @@ export async function serveCli(sock: Socket, req: CliRequest, ctx: Context, gone
     frames.send('X', x);
   } finally {
     if (!sock.destroyed) sock.end();
+  }
+}
+
+/**
+ * Run the CLI once with its output discarded, right after raslogd starts: the first client would
+ * otherwise wait for the CLI's code to be compiled (~50-100 ms instead of a few).
+ */
+export async function warmUp(ctx: Context): Promise<void> {
+  const none = { closed: false, needsDrain: false, drained: async () => undefined };
+  const discard: Writer = { write: () => undefined, closed: false, drained: async () => undefined, isTTY: false, columns: undefined };
+  const backend = new InDaemonBackend(ctx, none, new AbortController().signal);
+  for (const argv of [['show', '-n', '20'], ['show', '--since', 'boot', '-n', '1', '-o', 'csv'], ['boots']]) {
+    await runCli(argv, {
+      stdout: discard,
+      stderr: discard,
+      exitCode: 0,
+      env: {},
+      zone: PROCESS_ZONE,
+      openBackend: async () => backend,
+      interrupt: () => new AbortController().signal,
+    }).catch(() => undefined);
   }
 }

@@ -12,7 +12,7 @@ import { chmodSync, existsSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { StoreError } from '../store/errors.ts';
 import { handle, type Context, type Request } from '../store/service.ts';
-import { serveCli, type CliRequest } from './cli.ts';
+import { serveCli, warmUp, type CliRequest } from './cli.ts';
 
 /** What the server is doing (raslog status -o json: daemon.queries). */
 export interface QueryStats {
@@ -43,6 +43,7 @@ export class QueryServer {
       this.server!.listen(this.path, () => res());
     });
     chmodSync(this.path, 0o600);
+    setImmediate(() => void warmUp(this.ctx).catch(() => undefined));
   }
 
   stats(): QueryStats {
