@@ -137,8 +137,8 @@ test.serial('zones: offsets and wall times by name equal those of a process with
 
 test.serial('show -f through raslogd: new events reach the client; a killed client, SIGINT, a closed stdout end the request in raslogd', async (t) => {
   t.like(queries(), { connections: 1, active: 1 }); // the status request itself
-  const follow = (args: string[]) => {
-    const c = spawn(CLIENT, ['show', '-f', ...args, '--data-dir', data], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TZ: 'Asia/Tokyo', RASLOG_NODE_CLI: NO_FALLBACK } });
+  const follow = (args: string[], cmd = CLIENT) => {
+    const c = spawn(cmd, ['show', '-f', ...args, '--data-dir', data], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TZ: 'Asia/Tokyo', RASLOG_NODE_CLI: NO_FALLBACK } });
     const r = { out: '', err: '', exit: new Promise<[number | null, string | null]>((res) => c.on('exit', (code, sig) => res([code, sig]))) };
     c.stdout.on('data', (d: Buffer) => (r.out += d.toString()));
     c.stderr.on('data', (d: Buffer) => (r.err += d.toString()));
@@ -166,6 +166,13 @@ test.serial('show -f through raslogd: new events reach the client; a killed clie
   b.c.kill('SIGINT');
   t.deepEqual(await b.r.exit, [0, null]);
   t.is(b.r.err, '');
+  await until('raslogd ends the request', () => queries().connections === 1);
+  // the Node CLI through raslogd, the same
+  const bn = follow(['-t', 'shutdown', '-n', '1'], join(ROOT, 'bin/raslog.js'));
+  await until('the Node CLI\'s last shutdown', () => bn.r.out.includes('\n'), 30000);
+  t.is(bn.r.out, b.r.out);
+  bn.c.kill('SIGINT');
+  t.deepEqual(await bn.r.exit, [0, null]);
   await until('raslogd ends the request', () => queries().connections === 1);
 
   // stdout closed (| head -1): the next write fails, the client exits 0 quietly, raslogd stops

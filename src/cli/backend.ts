@@ -40,11 +40,14 @@ function withZone(req: Request): Request {
 
 class SocketBackend implements Backend {
   mode = 'daemon' as const;
+  private open = new Set<Socket>();
   constructor(private path: string) {}
   async request(req0: Request, onItem?: (item: unknown) => boolean | void): Promise<unknown> {
     const req = withZone(req0);
     const s = await trySocket(this.path);
     if (!s) throw new StoreError('io', `raslogd does not answer on ${this.path}`);
+    this.open.add(s);
+    s.once('close', () => this.open.delete(s));
     return new Promise((resolve, reject) => {
       let buf = '';
       let done = false;
@@ -72,7 +75,10 @@ class SocketBackend implements Backend {
       s.write(JSON.stringify(req) + '\n');
     });
   }
-  async close(): Promise<void> {}
+  /** Ends the requests still open (show -f interrupted): raslogd stops them, the process can exit. */
+  async close(): Promise<void> {
+    for (const s of this.open) s.destroy();
+  }
 }
 
 class DirectBackend implements Backend {

@@ -55,6 +55,7 @@ export class QueryServer {
     const ac = new AbortController();
     let buf = '';
     let started = false;
+    let cli = false;
     sock.setEncoding('utf8');
     const write = (o: unknown): boolean => {
       if (sock.destroyed) return false;
@@ -66,8 +67,12 @@ export class QueryServer {
       this.sockets.delete(sock);
     });
     sock.on('error', () => ac.abort());
+    // the client shut down its side: a JSON request ends (as before half-open sockets: a client that
+    // is gone), a CLI run reads it as SIGINT forwarded (src/daemon/cli.ts)
     sock.on('end', () => {
-      if (!started) sock.end();
+      if (cli) return;
+      ac.abort();
+      sock.end();
     });
     sock.on('data', (d: string) => {
       if (started) return;
@@ -85,6 +90,7 @@ export class QueryServer {
       }
       this.active++;
       if ((req as { op: string }).op === 'cli') {
+        cli = true;
         this.cliRuns++;
         void serveCli(sock, req as unknown as CliRequest, this.ctx, ac.signal).finally(() => this.active--);
         return;
