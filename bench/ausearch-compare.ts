@@ -22,7 +22,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Store } from '../src/store/store.ts';
 import type { NewEvent } from '../src/store/types.ts';
-import { RASLOG, distIsUsed, medianOf, startQueryServer, stopQueryServer, timeCmd } from './cli-timing.ts';
+import { CLIENT, RASLOG, clientIsBuilt, distIsUsed, medianOf, startQueryServer, stopQueryServer, timeCmd } from './cli-timing.ts';
 
 const N = Number(process.argv[2] ?? 1_000_000);
 const BOOTS = Number(process.argv[3] ?? 100);
@@ -128,8 +128,11 @@ const aus = await medianOf(RUNS, () => timeCmd('ausearch', ausArgs, ausEnv));
 const direct = await medianOf(RUNS, () => timeCmd(RASLOG, showArgs));
 const srv = await startQueryServer(dataDir);
 let viaD;
+let viaC = null;
 try {
   viaD = await medianOf(RUNS, () => timeCmd(RASLOG, showArgs));
+  // the native client, served by raslogd (a fallback to the Node CLI would fail: /bin/false)
+  if (clientIsBuilt()) viaC = await medianOf(RUNS, () => timeCmd(CLIENT, showArgs, { ...process.env, RASLOG_NODE_CLI: '/bin/false' }));
 } finally {
   await stopQueryServer(srv);
 }
@@ -138,14 +141,16 @@ const base0 = await medianOf(RUNS, () => timeCmd(process.execPath, ['-e', 'proce
 for (const [label, r] of [
   [`ausearch ${ausArgs.slice(2).join(' ')}`, aus],
   ['raslog show --since boot-1 --until boot (no daemon: the CLI opens the store)', direct],
-  ['raslog show --since boot-1 --until boot (through raslogd)', viaD],
+  ['raslog show --since boot-1 --until boot (Node CLI through raslogd)', viaD],
+  ...(viaC ? [['raslog show --since boot-1 --until boot (native client through raslogd)', viaC] as const] : []),
   ['node -e (process start, for reference)', base0],
 ] as const) {
   console.log(`${label}: ${r.lines} lines, first line ${r.first.toFixed(0)} ms, total ${r.total.toFixed(0)} ms  (runs: first ${r.firsts.map((x) => x.toFixed(0)).join('/')}, total ${r.totals.map((x) => x.toFixed(0)).join('/')})`);
 }
-for (const r of [aus, direct, viaD]) if (r.lines !== PER) throw new Error(`expected ${PER} lines, got ${r.lines}`);
+for (const r of [aus, direct, viaD, ...(viaC ? [viaC] : [])]) if (r.lines !== PER) throw new Error(`expected ${PER} lines, got ${r.lines}`);
 const ratio = (a: number, b: number) => (a / b).toFixed(1);
 console.log(
   `ratio ausearch / raslog: time to first line ${ratio(aus.first, direct.first)}x (direct), ${ratio(aus.first, viaD.first)}x (through raslogd); ` +
-    `total ${ratio(aus.total, direct.total)}x (direct), ${ratio(aus.total, viaD.total)}x (through raslogd)`,
+    `total ${ratio(aus.total, direct.total)}x (direct), ${ratio(aus.total, viaD.total)}x (through raslogd)` +
+    (viaC ? `; native client: first line ${ratio(aus.first, viaC.first)}x, total ${ratio(aus.total, viaC.total)}x` : ''),
 );

@@ -50,8 +50,16 @@ export async function medianOf(runs: number, fn: () => Promise<Timing>): Promise
   };
 }
 
-/** `raslog` as a user runs it: bin/raslog.js (dist/ when built and fresh: `node tools/build.mjs`). */
+/** The Node CLI: bin/raslog.js (dist/ when built and fresh: `node tools/build.mjs`). */
 export const RASLOG = join(ROOT, 'bin/raslog.js');
+/** The native client (src/client/raslog-client.c, built by tools/build.mjs): raslogd runs the CLI for it. */
+export const CLIENT = join(ROOT, 'dist/raslog-client');
+/** `raslog` as a user runs it (package.json bin): the sh shim choosing CLIENT or RASLOG. */
+export const SHIM = join(ROOT, 'bin/raslog');
+
+export function clientIsBuilt(): boolean {
+  return existsSync(CLIENT);
+}
 
 export function distIsUsed(): boolean {
   return existsSync(join(ROOT, 'dist', '.build-stamp'));

@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { connect as netConnect, type Socket } from 'node:net';
 import { StoreError } from '../store/errors.ts';
 import { pidPath, socketPath } from '../store/paths.ts';
+import { zoneOrNull } from '../store/tz.ts';
 import type { Request, handle as Handle } from '../store/service.ts';
 import type { Store } from '../store/store.ts';
 
@@ -27,12 +28,26 @@ function trySocket(path: string): Promise<Socket | null> {
   });
 }
 
+/**
+ * Local-time expressions (today, ISO 8601 without an offset) are the user's: a query sent to
+ * raslogd names this process's zone (raslogd's own may differ), when Intl can name it.
+ */
+function withZone(req: Request): Request {
+  if (!('spec' in req) || req.spec.tz !== undefined || (req.spec.since === undefined && req.spec.until === undefined)) return req;
+  const tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  return tz && zoneOrNull(tz) ? { ...req, spec: { ...req.spec, tz } } : req;
+}
+
 class SocketBackend implements Backend {
   mode = 'daemon' as const;
+  private open = new Set<Socket>();
   constructor(private path: string) {}
-  async request(req: Request, onItem?: (item: unknown) => boolean | void): Promise<unknown> {
+  async request(req0: Request, onItem?: (item: unknown) => boolean | void): Promise<unknown> {
+    const req = withZone(req0);
     const s = await trySocket(this.path);
     if (!s) throw new StoreError('io', `raslogd does not answer on ${this.path}`);
+    this.open.add(s);
+    s.once('close', () => this.open.delete(s));
     return new Promise((resolve, reject) => {
       let buf = '';
       let done = false;
@@ -60,7 +75,10 @@ class SocketBackend implements Backend {
       s.write(JSON.stringify(req) + '\n');
     });
   }
-  async close(): Promise<void> {}
+  /** Ends the requests still open (show -f interrupted): raslogd stops them, the process can exit. */
+  async close(): Promise<void> {
+    for (const s of this.open) s.destroy();
+  }
 }
 
 class DirectBackend implements Backend {

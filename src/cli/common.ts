@@ -5,7 +5,8 @@ import { RegionError } from '../region/errors.ts';
 import { StoreError } from '../store/errors.ts';
 import { resolveDataDir } from '../store/paths.ts';
 import { parseTimeExpr } from '../store/timeexpr.ts';
-import { openBackend, type Backend } from './backend.ts';
+import type { Backend } from './backend.ts';
+import type { CliIO, Writer } from './io.ts';
 
 export class UsageError extends Error {}
 
@@ -16,22 +17,23 @@ export function addDataDir(cmd: Command): Command {
 }
 
 /** Print one line to stderr and set a non-zero exit code; never a stack trace. */
-export function fail(msg: string, code = 1): void {
-  process.stderr.write(`raslog: ${msg}\n`);
-  process.exitCode = code;
+export function fail(io: CliIO, msg: string, code = 1): void {
+  io.stderr.write(`raslog: ${msg}\n`);
+  io.exitCode = code;
 }
 
 /** Run a command action with a backend, mapping every error to one line. */
 export async function withBackend(
+  io: CliIO,
   opts: { dataDir?: string },
   fn: (b: Backend) => Promise<void>,
 ): Promise<void> {
   let b: Backend | null = null;
   try {
-    b = await openBackend(resolveDataDir(opts.dataDir));
+    b = await io.openBackend(resolveDataDir(opts.dataDir, io.env));
     await fn(b);
   } catch (e) {
-    report(e);
+    report(io, e);
   } finally {
     await b?.close().catch(() => undefined);
   }
@@ -42,27 +44,25 @@ export async function withBackend(
  * dir, empty store, locked), 2 usage (bad option value, bad time expression,
  * no such boot), 3 verify found tampering, 70 internal error.
  */
-export function report(e: unknown): void {
-  if (e instanceof UsageError) fail(e.message, 2);
-  else if (e instanceof StoreError) fail(e.message, e.code === 'bad_query' ? 2 : 1);
-  else if (e instanceof RegionError) fail(e.message, 1);
-  else if (e instanceof Error) fail(`internal error: ${e.message.split('\n')[0]!}`, 70);
-  else fail(String(e), 70);
+export function report(io: CliIO, e: unknown): void {
+  if (e instanceof UsageError) fail(io, e.message, 2);
+  else if (e instanceof StoreError) fail(io, e.message, e.code === 'bad_query' ? 2 : 1);
+  else if (e instanceof RegionError) fail(io, e.message, 1);
+  else if (e instanceof Error) fail(io, `internal error: ${e.message.split('\n')[0]!}`, 70);
+  else fail(io, String(e), 70);
 }
 
 /**
- * Wrap a command action: errors become one line; a non-zero exit code ends
- * the process here (after the store was closed), so that no caller can turn
- * it into 0.
+ * Wrap a command action: errors become one line on stderr and an exit code in
+ * io.exitCode, which the program's runner returns (src/cli/program.ts).
  */
-export function action<A extends unknown[]>(fn: (...a: A) => Promise<void>): (...a: A) => Promise<void> {
+export function action<A extends unknown[]>(io: CliIO, fn: (...a: A) => Promise<void>): (...a: A) => Promise<void> {
   return async (...a: A) => {
     try {
       await fn(...a);
     } catch (e) {
-      report(e);
+      report(io, e);
     }
-    if (process.exitCode) process.exit(process.exitCode);
   };
 }
 
@@ -80,11 +80,13 @@ export class Out {
   private buf: string[] = [];
   private size = 0;
   private first = true;
-  closed = false;
-  constructor() {
-    process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.code === 'EPIPE') this.closed = true;
-    });
+  private w: Writer;
+  constructor(io: CliIO) {
+    this.w = io.stdout;
+  }
+  /** The reader is gone: nothing more is printed. */
+  get closed(): boolean {
+    return this.w.closed;
   }
   line(s: string): boolean {
     if (this.closed) return false;
@@ -96,13 +98,13 @@ export class Out {
   }
   flush(): void {
     if (!this.buf.length || this.closed) return;
-    process.stdout.write(this.buf.join('\n') + '\n');
+    this.w.write(this.buf.join('\n') + '\n');
     this.buf = [];
     this.size = 0;
   }
   async end(): Promise<void> {
     this.flush();
     if (this.closed) return;
-    await new Promise<void>((res) => (process.stdout.writableNeedDrain ? process.stdout.once('drain', () => res()) : res()));
+    await this.w.drained();
   }
 }

@@ -1,5 +1,6 @@
 /* Text forms of stored events for `raslog show`: short lines, CSV, with coredumps folded into their deaths. */
 
+import { PROCESS_ZONE, type Zone } from '../store/tz.ts';
 import type { StoredEvent } from '../store/types.ts';
 
 type E = StoredEvent & Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -14,23 +15,10 @@ function msOf(ns: string): number {
   return ns.length >= 10 && ns.length <= 19 && ns.charCodeAt(0) !== 45 ? Number(ns.slice(0, -6)) : Number(BigInt(ns) / 1_000_000n);
 }
 
-// UTC offset per quarter hour (offsets change at quarter-hour boundaries at most): getTimezoneOffset
-// costs a time-zone lookup, once per line otherwise
-let offBucket = NaN;
-let offMin = 0;
-function offsetMinutes(ms: number): number {
-  const b = Math.floor(ms / 900_000);
-  if (b !== offBucket) {
-    offBucket = b;
-    offMin = -new Date(ms).getTimezoneOffset();
-  }
-  return offMin;
-}
-
-/** Local time, ISO 8601 with microseconds and the UTC offset: 2026-11-22T10:14:12.226245+09:00 */
-export function localIso(ns: string): string {
+/** Local time in `zone` (default: the process's), ISO 8601 with microseconds and the UTC offset: 2026-11-22T10:14:12.226245+09:00 */
+export function localIso(ns: string, zone: Zone = PROCESS_ZONE): string {
   const ms = msOf(ns);
-  const off = offsetMinutes(ms);
+  const off = zone.offsetMinutes(ms);
   const local = new Date(ms + off * 60_000).toISOString().slice(0, 19);
   const sign = off < 0 ? '-' : '+';
   const a = Math.abs(off);
@@ -159,8 +147,8 @@ export function message(e: E): string {
   }
 }
 
-export function shortLine(e: E, iso: 'local' | 'utc', core?: E): string {
-  const t = iso === 'local' ? localIso(e.time_ns) : utcIso(e.time_ns);
+export function shortLine(e: E, iso: 'local' | 'utc', core?: E, zone: Zone = PROCESS_ZONE): string {
+  const t = iso === 'local' ? localIso(e.time_ns, zone) : utcIso(e.time_ns);
   let s = `${t} boot ${e.boot} ${e.type} ${message(e)}`;
   if (core) s += `; core: ${coreText(core)}`;
   return s;

@@ -1,4 +1,4 @@
-/* The store commands of the raslog CLI; src/cli/main.ts calls registerStoreCommands(program). */
+/* The store commands of the raslog CLI; src/cli/program.ts calls registerStoreCommands(program, io). */
 
 import type { Command } from 'commander';
 import { registerBoots } from './commands/boots.ts';
@@ -8,14 +8,16 @@ import { registerShow } from './commands/show.ts';
 import { registerStatus } from './commands/status.ts';
 import { registerTestNotify } from './commands/test-notify.ts';
 import { registerVerify } from './commands/verify.ts';
+import { processIO, type CliIO } from './io.ts';
 
-export function registerStoreCommands(program: Command): Command {
-  registerShow(program);
-  registerBoots(program);
-  registerStatus(program);
-  registerVerify(program);
-  registerExport(program);
-  registerNetstats(program);
-  registerTestNotify(program);
+/** io: where the commands write and how they reach the store (default: this process's, src/cli/io.ts). */
+export function registerStoreCommands(program: Command, io: CliIO = processIO()): Command {
+  registerShow(program, io);
+  registerBoots(program, io);
+  registerStatus(program, io);
+  registerVerify(program, io);
+  registerExport(program, io);
+  registerNetstats(program, io);
+  registerTestNotify(program, io);
   return program;
 }

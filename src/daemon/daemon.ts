@@ -87,6 +87,7 @@ export class Daemon {
         heap_used_bytes: getHeapStatistics().used_heap_size,
       },
       ...(this.notify ? { watchlist: this.notify.watchList() } : {}),
+      ...(this.server ? { queries: this.server.stats() } : {}),
     };
   }
 

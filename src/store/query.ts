@@ -10,6 +10,7 @@ import { StoreError } from './errors.ts';
 import { HIGH, SEP, dec20, eventKey, suffixOf, sseqFromIndexKey } from './keys.ts';
 import type { Store } from './store.ts';
 import { parseTimeExpr, type TimeExpr } from './timeexpr.ts';
+import { PROCESS_ZONE, zoneOrNull, type Zone } from './tz.ts';
 import type { EventRow, StoredEvent } from './types.ts';
 
 export interface Query {
@@ -44,6 +45,11 @@ export interface QuerySpec {
   unit?: string;
   reverse?: boolean;
   limit?: number;
+  /**
+   * The time zone of the user's local times (today, ISO 8601 without an offset), an IANA name;
+   * absent: the zone of the process that resolves the query.
+   */
+  tz?: string;
 }
 
 export function matches(e: StoredEvent, q: Query): boolean {
@@ -95,9 +101,9 @@ function spanOf(boots: BootInfo[], end: 'min' | 'max'): string | null {
 }
 
 /** --since X: an absolute time, or boot-N: that boot and every later one (by number). */
-function resolveSince(store: Store, q: Query, expr: string, now: Date): void {
+function resolveSince(store: Store, q: Query, expr: string, now: Date, zone: Zone): void {
   const what = `--since ${expr}`;
-  const t: TimeExpr = parseTimeExpr(expr, now);
+  const t: TimeExpr = parseTimeExpr(expr, now, zone);
   if (t.kind === 'abs') {
     q.since_ns = (t.ns < 0n ? 0n : t.ns).toString();
     return;
@@ -110,9 +116,9 @@ function resolveSince(store: Store, q: Query, expr: string, now: Date): void {
 }
 
 /** --until Y: an absolute time (inclusive), or boot-N: every boot before that one (by number). */
-function resolveUntil(store: Store, q: Query, expr: string, now: Date): void {
+function resolveUntil(store: Store, q: Query, expr: string, now: Date, zone: Zone): void {
   const what = `--until ${expr}`;
-  const t: TimeExpr = parseTimeExpr(expr, now);
+  const t: TimeExpr = parseTimeExpr(expr, now, zone);
   if (t.kind === 'abs') {
     q.until_ns = (t.ns < 0n ? 0n : t.ns).toString();
     return;
@@ -134,8 +140,14 @@ export function selectBoot(store: Store, sel: number | true): number {
 
 export function resolveQuery(store: Store, spec: QuerySpec, now: Date = new Date()): Query {
   const q: Query = {};
-  if (spec.since !== undefined) resolveSince(store, q, spec.since, now);
-  if (spec.until !== undefined) resolveUntil(store, q, spec.until, now);
+  let zone = PROCESS_ZONE;
+  if (spec.tz !== undefined && (spec.since !== undefined || spec.until !== undefined)) {
+    const z = zoneOrNull(spec.tz);
+    if (!z) throw new StoreError('bad_query', `unknown time zone "${spec.tz}"`);
+    zone = z;
+  }
+  if (spec.since !== undefined) resolveSince(store, q, spec.since, now, zone);
+  if (spec.until !== undefined) resolveUntil(store, q, spec.until, now, zone);
   if (spec.boot !== undefined) q.boot = selectBoot(store, spec.boot);
   if (spec.types?.length) q.types = [...new Set(spec.types)];
   if (spec.comm !== undefined) q.comm = spec.comm;

@@ -35,6 +35,8 @@ export interface DaemonInfo {
   memory?: { rss_bytes: number; heap_used_bytes: number };
   /** The module watch list (important processes): written at start and on SIGHUP. */
   watchlist?: { state: string; message: string; path: string; entries: number; written_at: string | null };
+  /** The query socket: open connections, requests being answered (this one included), CLI runs. */
+  queries?: { connections: number; active: number; cli_runs: number };
 }
 
 
@@ -79,7 +81,18 @@ export interface Context {
   testNotify?: (sink?: string) => Promise<TestNotifyInfo[]>;
 }
 
-export type Emit = (item: unknown) => boolean | void;
+/**
+ * Receives each streamed item: false stops the stream; a promise (the reader is slow: wait for
+ * it to drain) holds the stream until it resolves, to false or not.
+ */
+export type Emit = (item: unknown) => boolean | void | Promise<boolean | void>;
+
+/** emit, waiting when it asks to: false when the stream is to stop. */
+async function put(emit: Emit, item: unknown): Promise<boolean> {
+  let r = emit(item);
+  if (r instanceof Promise) r = await r;
+  return r !== false;
+}
 
 function requireEvents(store: Store): void {
   if (store.head().sseq === 0) throw new StoreError('empty', `the store in ${store.dataDir} holds no events yet`);
@@ -162,30 +175,35 @@ export async function handle(ctx: Context, req: Request, emit: Emit, signal?: Ab
         for (const e of evs) if (matches(e, { ...q, limit: undefined, until_ns: q.until_ns })) queue.push(e);
         wake?.();
       };
-      if (req.follow) store.on('append', onAppend);
+      const onAbort = () => wake?.();
+      if (req.follow) {
+        store.on('append', onAppend);
+        signal?.addEventListener('abort', onAbort);
+      }
       try {
         let last = 0;
         for await (const e of showEvents(store, q)) {
-          if (emit({ event: e }) === false) return { done: true };
+          if (!(await put(emit, { event: e }))) return { done: true };
           if (e.sseq > last) last = e.sseq;
         }
         if (!req.follow) return { done: true };
-        emit({ caught_up: true });
+        if (!(await put(emit, { caught_up: true }))) return { done: true };
         while (!signal?.aborted) {
           while (queue.length) {
             const e = queue.shift()!;
             if (e.sseq <= last) continue;
-            if (emit({ event: e }) === false) return { done: true };
+            if (!(await put(emit, { event: e }))) return { done: true };
           }
-          await new Promise<void>((res) => {
-            wake = res;
-            signal?.addEventListener('abort', () => res(), { once: true });
-          });
+          if (signal?.aborted) break;
+          await new Promise<void>((res) => (wake = res));
           wake = null;
         }
         return { done: true };
       } finally {
-        if (req.follow) store.off('append', onAppend);
+        if (req.follow) {
+          store.off('append', onAppend);
+          signal?.removeEventListener('abort', onAbort);
+        }
       }
     }
     case 'boots': {
@@ -196,7 +214,7 @@ export async function handle(ctx: Context, req: Request, emit: Emit, signal?: Ab
       return { status: await status(ctx) };
     case 'verify': {
       requireEvents(store);
-      return { verify: (await verifyChain(store)) satisfies VerifyResult };
+      return { verify: (await verifyChain(store, signal)) satisfies VerifyResult };
     }
     case 'export': {
       requireEvents(store);
@@ -204,18 +222,21 @@ export async function handle(ctx: Context, req: Request, emit: Emit, signal?: Ab
       let count = 0;
       const emitRow = (row: EventRow) => {
         count++;
-        return emit({ row });
+        return put(emit, { row });
       };
       if (q.since_ns === undefined && q.until_ns === undefined && q.boot === undefined && !q.types && q.comm === undefined && q.unit === undefined) {
-        for await (const [, v] of store.rows()) if (emitRow(JSON.parse(v) as EventRow) === false) break;
+        for await (const [, v] of store.rows()) if (!(await emitRow(JSON.parse(v) as EventRow))) break;
       } else {
         // chain order (sseq) for the events that match, so consecutive rows link
         const sseqs: number[] = [];
-        for await (const e of queryEvents(store, { ...q, limit: undefined, reverse: false })) sseqs.push(e.sseq);
+        for await (const e of queryEvents(store, { ...q, limit: undefined, reverse: false })) {
+          if (signal?.aborted) return { count };
+          sseqs.push(e.sseq);
+        }
         sseqs.sort((a, b) => a - b);
         for (let i = 0; i < sseqs.length; i += 1000) {
           const rows = await store.db.getMany(sseqs.slice(i, i + 1000).map(eventKey));
-          for (const v of rows) if (v !== undefined && emitRow(JSON.parse(v) as EventRow) === false) return { count };
+          for (const v of rows) if (v !== undefined && !(await emitRow(JSON.parse(v) as EventRow))) return { count };
         }
       }
       return { count, head: store.head() };

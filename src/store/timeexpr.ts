@@ -6,9 +6,11 @@
  *   "3 days ago", "2 hours ago"
  *   ISO 8601: 2026-11-22, 2026-11-22T10:14:12[.226245][Z|+09:00], also with a space for T;
  *     without an offset it is local time.
+ * Local time is that of a Zone (src/store/tz.ts): the process's own unless given.
  */
 
 import { StoreError } from './errors.ts';
+import { PROCESS_ZONE, type Zone } from './tz.ts';
 
 export type TimeExpr = { kind: 'abs'; ns: bigint } | { kind: 'boot'; back: number };
 
@@ -31,19 +33,19 @@ function badExpr(s: string): StoreError {
   );
 }
 
-function localMidnight(now: Date, dayDelta: number): bigint {
-  const d = new Date(now.getFullYear(), now.getMonth(), now.getDate() + dayDelta, 0, 0, 0, 0);
-  return BigInt(d.getTime()) * 1_000_000n;
+function localMidnight(now: Date, dayDelta: number, zone: Zone): bigint {
+  const { y, mo, d } = zone.fields(now.getTime());
+  return BigInt(zone.wallToUtc(y, mo, d + dayDelta)) * 1_000_000n;
 }
 
-export function parseTimeExpr(input: string, now: Date = new Date()): TimeExpr {
+export function parseTimeExpr(input: string, now: Date = new Date(), zone: Zone = PROCESS_ZONE): TimeExpr {
   const s = input.trim();
   const lower = s.toLowerCase();
   const nowNs = BigInt(now.getTime()) * 1_000_000n;
   if (lower === 'now') return { kind: 'abs', ns: nowNs };
-  if (lower === 'today') return { kind: 'abs', ns: localMidnight(now, 0) };
-  if (lower === 'yesterday') return { kind: 'abs', ns: localMidnight(now, -1) };
-  if (lower === 'tomorrow') return { kind: 'abs', ns: localMidnight(now, 1) };
+  if (lower === 'today') return { kind: 'abs', ns: localMidnight(now, 0, zone) };
+  if (lower === 'yesterday') return { kind: 'abs', ns: localMidnight(now, -1, zone) };
+  if (lower === 'tomorrow') return { kind: 'abs', ns: localMidnight(now, 1, zone) };
   let m = /^boot(?:-(\d+))?$/.exec(lower);
   if (m) return { kind: 'boot', back: m[1] ? Number(m[1]) : 0 };
   m = /^([+-])\s*(\d+)\s*([a-z]+)$/.exec(lower);
@@ -74,7 +76,7 @@ export function parseTimeExpr(input: string, now: Date = new Date()): TimeExpr {
         ms -= off * 60_000;
       }
     } else {
-      ms = new Date(y!, mo! - 1, d!, hh!, mi!, ss!).getTime();
+      ms = zone.wallToUtc(y!, mo! - 1, d!, hh!, mi!, ss!);
     }
     const check = new Date(Date.UTC(y!, mo! - 1, d!));
     if (check.getUTCDate() !== d) throw badExpr(s);

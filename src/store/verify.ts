@@ -6,6 +6,7 @@
  */
 
 import { chainHash } from './chain.ts';
+import { StoreError } from './errors.ts';
 import { SEP, HIGH } from './keys.ts';
 import type { Store } from './store.ts';
 import { GENESIS, type EventRow } from './types.ts';
@@ -51,7 +52,8 @@ function coverGap(runs: Map<number, { last: number; hash: string }>, from: numbe
   }
 }
 
-export async function verifyChain(store: Store): Promise<VerifyResult> {
+/** signal: stop early (the asker went away); throws a StoreError then. */
+export async function verifyChain(store: Store, signal?: AbortSignal): Promise<VerifyResult> {
   const runs = await loadRuns(store);
   const head = (await store.getMeta<{ sseq: number; hash: string }>('head')) ?? { sseq: 0, hash: GENESIS };
   let prev = GENESIS;
@@ -67,6 +69,7 @@ export async function verifyChain(store: Store): Promise<VerifyResult> {
     bad: { sseq, kind, message, ...(row ? { time: row.e.time, type: row.e.type } : {}) },
   });
   for await (const [k, v] of store.rows()) {
+    if (signal?.aborted) throw new StoreError('io', 'verify interrupted');
     if (k > head.sseq) {
       return fail(k, 'inserted', `event #${k} lies beyond the recorded chain head #${head.sseq}: inserted`);
     }

@@ -2,24 +2,24 @@
 
 import { Command, Option } from 'commander';
 import type { BootSummary } from '../../store/query.ts';
-import { addDataDir, Out, withBackend } from '../common.ts';
-import { action } from '../common.ts';
+import { action, addDataDir, Out, withBackend } from '../common.ts';
 import { localIso } from '../format.ts';
+import type { CliIO } from '../io.ts';
 
-export function registerBoots(program: Command): Command {
+export function registerBoots(program: Command, io: CliIO): Command {
   const cmd = program
     .command('boots')
     .description('list boots: number, first and last event, how each ended, events by type')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['short', 'json']).default('short'));
   addDataDir(cmd);
-  cmd.action(action(async (o: { output: string; dataDir?: string }) => {
-    await withBackend(o, async (b) => {
+  cmd.action(action(io, async (o: { output: string; dataDir?: string }) => {
+    await withBackend(io, o, async (b) => {
       const { boots } = (await b.request({ op: 'boots' })) as { boots: BootSummary[] };
-      const out = new Out();
+      const out = new Out(io);
       if (o.output === 'json') {
         out.line(JSON.stringify(boots, null, 2));
       } else {
-        const t = (ns: string | null) => (ns ? localIso(ns) : '-');
+        const t = (ns: string | null) => (ns ? localIso(ns, io.zone) : '-');
         const rows = boots.map((x, i) => [
           String(i - boots.length + 1),
           String(x.boot),

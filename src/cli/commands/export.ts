@@ -7,11 +7,11 @@
 import { Command, Option } from 'commander';
 import { canonicalJson } from '../../store/chain.ts';
 import type { EventRow } from '../../store/types.ts';
-import { addDataDir, checkTime, Out, report, withBackend } from '../common.ts';
-import { action } from '../common.ts';
+import { action, addDataDir, checkTime, Out, report, withBackend } from '../common.ts';
 import { csvCell } from '../format.ts';
+import type { CliIO } from '../io.ts';
 
-export function registerExport(program: Command): Command {
+export function registerExport(program: Command, io: CliIO): Command {
   const cmd = program
     .command('export')
     .description('export events with their chain hashes (verifiable by a third party)')
@@ -19,16 +19,20 @@ export function registerExport(program: Command): Command {
     .option('-U, --until <time>', 'up to this time')
     .addOption(new Option('--format <format>', 'output format').choices(['jsonl', 'csv']).default('jsonl'));
   addDataDir(cmd);
-  cmd.action(action(async (o: { since?: string; until?: string; format: string; dataDir?: string }) => {
+  cmd.action(action(io, async (o: { since?: string; until?: string; format: string; dataDir?: string }) => {
     try {
       checkTime(o.since, '--since');
       checkTime(o.until, '--until');
     } catch (e) {
-      return report(e);
+      return report(io, e);
     }
-    const spec = { ...(o.since ? { since: o.since } : {}), ...(o.until ? { until: o.until } : {}) };
-    await withBackend(o, async (b) => {
-      const out = new Out();
+    const spec = {
+      ...(o.since ? { since: o.since } : {}),
+      ...(o.until ? { until: o.until } : {}),
+      ...((o.since || o.until) && io.zone.name !== undefined ? { tz: io.zone.name } : {}),
+    };
+    await withBackend(io, o, async (b) => {
+      const out = new Out(io);
       if (o.format === 'csv') out.line('sseq,time,boot,type,prev_hash,hash,event');
       await b.request({ op: 'export', spec }, (item) => {
         const r = (item as { row: EventRow }).row;

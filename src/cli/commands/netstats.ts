@@ -7,8 +7,10 @@
 import { Command, Option } from 'commander';
 import type { QuerySpec } from '../../store/query.ts';
 import type { StoredEvent } from '../../store/types.ts';
+import type { Zone } from '../../store/tz.ts';
 import { action, addDataDir, Out, report, withBackend } from '../common.ts';
 import { csvCell, localIso, utcIso } from '../format.ts';
+import type { CliIO } from '../io.ts';
 import { buildSpec } from './show.ts';
 
 const OUTPUTS = ['short', 'short-iso', 'json', 'jsonl', 'csv'] as const;
@@ -72,10 +74,10 @@ function human(bytesPerS: number): string {
   return `${i ? v.toFixed(1) : Math.round(v)} ${units[i]}`;
 }
 
-function table(rows: NetRow[], iso: 'local' | 'utc'): string[] {
+function table(rows: NetRow[], iso: 'local' | 'utc', zone: Zone): string[] {
   const head = ['TIME', 'BOOT', 'IFACE', 'RX', 'TX', 'RX PKT/S', 'TX PKT/S', 'ERRS RX/TX', 'DROP RX/TX'];
   const cells = rows.map((r) => [
-    iso === 'local' ? localIso(r.time_ns) : utcIso(r.time_ns),
+    iso === 'local' ? localIso(r.time_ns, zone) : utcIso(r.time_ns),
     String(r.boot),
     r.interface,
     human(r.rx_bytes_per_s),
@@ -100,7 +102,7 @@ interface NetOpts {
   dataDir?: string;
 }
 
-export function registerNetstats(program: Command): Command {
+export function registerNetstats(program: Command, io: CliIO): Command {
   const cmd = program
     .command('netstats')
     .description('network interface rates sampled by raslogd (the netstats collector), e.g. --since boot-1')
@@ -110,22 +112,22 @@ export function registerNetstats(program: Command): Command {
     .option('-i, --interface <name>', 'only this interface, repeatable', (v: string, p: string[]) => [...p, v], [])
     .addOption(new Option('-o, --output <format>', 'output format').choices(OUTPUTS).default('short'));
   addDataDir(cmd);
-  cmd.action(action(async (o: NetOpts) => {
+  cmd.action(action(io, async (o: NetOpts) => {
     let spec: QuerySpec;
     try {
-      spec = { ...buildSpec({ since: o.since, until: o.until, boot: o.boot, type: [], output: o.output }), types: ['netstats'] };
+      spec = { ...buildSpec({ since: o.since, until: o.until, boot: o.boot, type: [], output: o.output }, io), types: ['netstats'] };
     } catch (e) {
-      return report(e);
+      return report(io, e);
     }
     const samples: StoredEvent[] = [];
-    await withBackend(o, async (b) => {
+    await withBackend(io, o, async (b) => {
       await b.request({ op: 'show', spec }, (item) => {
         samples.push((item as { event: StoredEvent }).event);
       });
     });
-    if (process.exitCode) return;
+    if (io.exitCode) return;
     const rows = netRows(samples, o.interface);
-    const out = new Out();
+    const out = new Out(io);
     if (o.output === 'json') out.line(JSON.stringify(rows, null, 2));
     else if (o.output === 'jsonl') for (const r of rows) out.line(JSON.stringify(r));
     else if (o.output === 'csv') {
@@ -133,7 +135,7 @@ export function registerNetstats(program: Command): Command {
       for (const r of rows) {
         out.line([r.time, r.boot, r.interface, r.seconds, ...COUNTERS.map((c) => r.deltas[c]), r.rx_bytes_per_s, r.tx_bytes_per_s].map(csvCell).join(','));
       }
-    } else if (rows.length) for (const l of table(rows, o.output === 'short' ? 'local' : 'utc')) out.line(l);
+    } else if (rows.length) for (const l of table(rows, o.output === 'short' ? 'local' : 'utc', io.zone)) out.line(l);
     else out.line('-- no network samples in this range (is [netstats] enabled in raslog.conf?) --');
     await out.end();
   }));

@@ -5,10 +5,10 @@ import { matches, resolveQuery, type QuerySpec } from '../../store/query.ts';
 import { resolveDataDir } from '../../store/paths.ts';
 import type { Store } from '../../store/store.ts';
 import { EVENT_TYPES, type EventRow, type StoredEvent } from '../../store/types.ts';
-import { openBackend } from '../backend.ts';
-import { addDataDir, checkTime, fail, Out, UsageError, withBackend, report } from '../common.ts';
-import { action } from '../common.ts';
+import type { Zone } from '../../store/tz.ts';
+import { action, addDataDir, checkTime, Out, UsageError, withBackend, report } from '../common.ts';
 import { CSV_HEADER, csvLine, Folder, shortLine } from '../format.ts';
+import type { CliIO } from '../io.ts';
 
 const OUTPUTS = ['short', 'short-iso', 'json', 'jsonl', 'csv'] as const;
 type Output = (typeof OUTPUTS)[number];
@@ -31,12 +31,14 @@ function collect(v: string, prev: string[]): string[] {
   return [...prev, ...v.split(',').filter(Boolean)];
 }
 
-export function buildSpec(o: ShowOpts): QuerySpec {
+/** The query of show's options; io.zone names the user's zone for local-time expressions when it is not the process's. */
+export function buildSpec(o: ShowOpts, io?: CliIO): QuerySpec {
   checkTime(o.since, '--since');
   checkTime(o.until, '--until');
   const spec: QuerySpec = {};
   if (o.since !== undefined) spec.since = o.since;
   if (o.until !== undefined) spec.until = o.until;
+  if (io?.zone.name !== undefined && (o.since !== undefined || o.until !== undefined)) spec.tz = io.zone.name;
   if (o.boot !== undefined) {
     if (o.boot === true) spec.boot = true;
     else if (/^[+-]?\d+$/.test(o.boot)) spec.boot = Number(o.boot);
@@ -65,6 +67,7 @@ class Printer {
     private out: Out,
     private fmt: Output,
     private follow: boolean,
+    private zone: Zone,
   ) {
     if (fmt === 'csv') out.line(CSV_HEADER);
     if (fmt === 'json' && !follow) out.line('[');
@@ -80,7 +83,7 @@ class Printer {
   }
   private print(e: StoredEvent, core?: StoredEvent): boolean {
     if (this.fmt === 'csv') return this.out.line(csvLine(e, core));
-    return this.out.line(shortLine(e, this.fmt === 'short' ? 'local' : 'utc', core));
+    return this.out.line(shortLine(e, this.fmt === 'short' ? 'local' : 'utc', core, this.zone));
   }
   /** End of a burst (follow mode): print a held death. */
   idle(): void {
@@ -94,16 +97,14 @@ class Printer {
   }
 }
 
-async function followDirect(dataDir: string, spec: QuerySpec, printer: Printer, from: number): Promise<void> {
+async function followDirect(io: CliIO, dataDir: string, spec: QuerySpec, printer: Printer, from: number): Promise<void> {
   let last = from;
-  let stop = false;
-  process.once('SIGINT', () => (stop = true));
-  process.once('SIGTERM', () => (stop = true));
+  const stop = io.interrupt();
   const q0 = { ...spec, limit: undefined, reverse: false };
   const { Store } = await import('../../store/store.ts');
-  while (!stop) {
+  while (!stop.aborted) {
     await new Promise((r) => setTimeout(r, 1000));
-    if (stop) break;
+    if (stop.aborted) break;
     // the daemon may have started meanwhile: it serves the rest
     let store: Store;
     try {
@@ -125,7 +126,7 @@ async function followDirect(dataDir: string, spec: QuerySpec, printer: Printer, 
   }
 }
 
-export function registerShow(program: Command): Command {
+export function registerShow(program: Command, io: CliIO): Command {
   const cmd = program
     .command('show')
     .description('show stored events (journalctl conventions)')
@@ -140,25 +141,23 @@ export function registerShow(program: Command): Command {
     .addOption(new Option('-o, --output <format>', 'output format').choices(OUTPUTS).default('short'))
     .option('-f, --follow', 'keep printing new events');
   addDataDir(cmd);
-  cmd.action(action(async (o: ShowOpts) => {
+  cmd.action(action(io, async (o: ShowOpts) => {
     let spec: QuerySpec;
     try {
-      spec = buildSpec(o);
+      spec = buildSpec(o, io);
     } catch (e) {
-      return report(e);
+      return report(io, e);
     }
     const fmt = o.output as Output;
-    const out = new Out();
+    const out = new Out(io);
     const follow = !!o.follow;
-    const printer = new Printer(out, fmt, follow);
+    const printer = new Printer(out, fmt, follow, io.zone);
     let last = 0;
     let direct = false;
-    await withBackend(o, async (b) => {
+    await withBackend(io, o, async (b) => {
       direct = b.mode === 'direct';
       if (follow && !direct) {
-        const ac = new AbortController();
-        process.once('SIGINT', () => ac.abort());
-        process.once('SIGTERM', () => ac.abort());
+        const stop = io.interrupt();
         await Promise.race([
           b.request({ op: 'show', spec, follow: true }, (item) => {
             const it = item as { event?: StoredEvent; caught_up?: boolean };
@@ -168,7 +167,7 @@ export function registerShow(program: Command): Command {
               printer.idle();
             }
           }),
-          new Promise((res) => ac.signal.addEventListener('abort', res)),
+          new Promise((res) => (stop.aborted ? res(null) : stop.addEventListener('abort', res, { once: true }))),
         ]);
         return;
       }
@@ -178,14 +177,12 @@ export function registerShow(program: Command): Command {
         return printer.event(e);
       });
     });
-    if (process.exitCode) return;
+    if (io.exitCode) return;
     if (follow && direct) {
       printer.idle();
-      await followDirect(resolveDataDir(o.dataDir), spec, printer, last);
+      await followDirect(io, resolveDataDir(o.dataDir, io.env), spec, printer, last);
     }
     await printer.end();
   }));
   return cmd;
 }
-
-export { fail, openBackend };

@@ -2,19 +2,19 @@
 
 import { Command, Option } from 'commander';
 import type { StatusReport } from '../../store/service.ts';
-import { addDataDir, Out, withBackend } from '../common.ts';
-import { action } from '../common.ts';
+import { action, addDataDir, Out, withBackend } from '../common.ts';
+import type { CliIO } from '../io.ts';
 
-export function registerStatus(program: Command): Command {
+export function registerStatus(program: Command, io: CliIO): Command {
   const cmd = program
     .command('status')
     .description('daemon and collector state, store contents, warnings')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['short', 'json']).default('short'));
   addDataDir(cmd);
-  cmd.action(action(async (o: { output: string; dataDir?: string }) => {
-    await withBackend(o, async (b) => {
+  cmd.action(action(io, async (o: { output: string; dataDir?: string }) => {
+    await withBackend(io, o, async (b) => {
       const { status: s } = (await b.request({ op: 'status' })) as { status: StatusReport };
-      const out = new Out();
+      const out = new Out(io);
       if (o.output === 'json') out.line(JSON.stringify(s, null, 2));
       else {
         const d = s.daemon;

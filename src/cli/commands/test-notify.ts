@@ -14,6 +14,7 @@ import { resolveDataDir } from '../../store/paths.ts';
 import type { TestNotifyInfo } from '../../store/service.ts';
 import { daemonBackend } from '../backend.ts';
 import { action, addDataDir, fail, Out, UsageError } from '../common.ts';
+import type { CliIO } from '../io.ts';
 
 async function oneShot(cfg: Config, sink: string | undefined): Promise<TestNotifyInfo[]> {
   const { createSinks, testNotify } = await import('../../sinks/index.ts');
@@ -28,7 +29,7 @@ async function oneShot(cfg: Config, sink: string | undefined): Promise<TestNotif
   }
 }
 
-export function registerTestNotify(program: Command): Command {
+export function registerTestNotify(program: Command, io: CliIO): Command {
   const cmd = program
     .command('test-notify')
     .description('send a test notification to every sink (or --sink NAME); exit 0 only if all succeeded')
@@ -37,7 +38,7 @@ export function registerTestNotify(program: Command): Command {
     .addOption(new Option('-o, --output <format>', 'output format').choices(['short', 'json']).default('short'));
   addDataDir(cmd);
   cmd.action(
-    action(async (o: { sink?: string; config?: string; output: string; dataDir?: string }) => {
+    action(io, async (o: { sink?: string; config?: string; output: string; dataDir?: string }) => {
       let cfg: Config | null = null;
       // loaded on demand: the config schema (zod) costs the other commands' start-up ~100 ms
       const { ConfigError, loadConfig } = await import('../../daemon/config.ts');
@@ -50,7 +51,7 @@ export function registerTestNotify(program: Command): Command {
         }
       };
       // the data dir (where the daemon's socket is): --data-dir, $RASLOG_DATA_DIR, else the config's
-      const dataDir = o.dataDir || process.env.RASLOG_DATA_DIR || (o.config ? config().data_dir : resolveDataDir());
+      const dataDir = o.dataDir || io.env.RASLOG_DATA_DIR || (o.config ? config().data_dir : resolveDataDir(undefined, io.env));
       const b = await daemonBackend(dataDir);
       let results: TestNotifyInfo[];
       let via: string;
@@ -66,7 +67,7 @@ export function registerTestNotify(program: Command): Command {
         via = `raslogd not running: sent with the sinks of ${c.path ?? 'the default configuration'}`;
         results = await oneShot(c, o.sink);
       }
-      const out = new Out();
+      const out = new Out(io);
       if (o.output === 'json') out.line(JSON.stringify({ via, results }, null, 2));
       else {
         const w = Math.max(4, ...results.map((r) => r.sink.length));
@@ -77,7 +78,7 @@ export function registerTestNotify(program: Command): Command {
         out.line(bad ? `${bad} of ${results.length} sink(s) FAILED (${via})` : `all ${results.length} sink(s) ok (${via})`);
       }
       await out.end();
-      if (results.some((r) => !r.ok)) fail(`test notification failed for ${results.filter((r) => !r.ok).map((r) => r.sink).join(', ')}`, 1);
+      if (results.some((r) => !r.ok)) fail(io, `test notification failed for ${results.filter((r) => !r.ok).map((r) => r.sink).join(', ')}`, 1);
     }),
   );
   return cmd;
