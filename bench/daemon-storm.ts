@@ -129,12 +129,14 @@ writeFileSync(script, '#!/bin/sh\nprintf "%s\\n" "$RASLOG_KEY" >> "$1"\n', { mod
 const probe = join(work, 'memprobe.mjs');
 writeFileSync(
   probe,
-  `import { appendFileSync } from 'node:fs';
+  `import { appendFileSync, readFileSync } from 'node:fs';
 const out = process.env.RASLOG_BENCH_MEMPROBE;
+const kib = (s, k) => Number(new RegExp(k + ':\\\\s+(\\\\d+)').exec(s)?.[1] ?? NaN) * 1024;
 if (out) {
   const t = setInterval(() => {
     const m = process.memoryUsage();
-    appendFileSync(out, JSON.stringify({ t: Date.now(), rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers }) + '\\n');
+    const st = readFileSync('/proc/self/status', 'utf8');
+    appendFileSync(out, JSON.stringify({ t: Date.now(), rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers, rssAnon: kib(st, 'RssAnon'), rssFile: kib(st, 'RssFile') }) + '\\n');
   }, 100);
   t.unref();
 }
@@ -546,7 +548,8 @@ function report(rs_: RunResult[]): void {
     const p = r0.mem.atPeakRss;
     console.log(
       `memoryUsage() maxima: rss ${m('rss')} MiB, heapTotal ${m('heapTotal')}, heapUsed ${m('heapUsed')}, external ${m('external')} (arrayBuffers ${m('arrayBuffers')}); ` +
-        `at the peak rss (run 1): heapTotal ${f1(p.heapTotal! / 1048576)}, external ${f1(p.external! / 1048576)}, rest (native: LevelDB, OpenSSL, code…) ${f1((p.rss! - p.heapTotal! - p.external!) / 1048576)} MiB`,
+        `at the peak rss (run 1): heapTotal ${f1(p.heapTotal! / 1048576)}, external ${f1(p.external! / 1048576)}, rest (native: LevelDB, OpenSSL, code…) ${f1((p.rss! - p.heapTotal! - p.external!) / 1048576)} MiB; ` +
+          `RssAnon ${f1(p.rssAnon! / 1048576)}, RssFile ${f1(p.rssFile! / 1048576)} MiB (file: node's binary and libraries, LevelDB's mmapped tables)`,
     );
   }
   for (const r of rs_) if (r.errors.length) console.log(`daemon warnings (${r.label}):\n  ${r.errors.slice(0, 5).join('\n  ')}`);
