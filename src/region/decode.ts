@@ -117,6 +117,13 @@ export function nsToIso(ns: bigint): string {
   return iso.slice(0, iso.lastIndexOf('.')) + '.' + micro.toString().padStart(6, '0') + 'Z';
 }
 
+/** nsToIso() of a decimal ns string, without BigInt arithmetic for the usual 10-19 digits. */
+export function nsStringToIso(ns: string): string {
+  if (ns.length < 10 || ns.length > 19 || !/^[1-9]\d*$/.test(ns)) return nsToIso(BigInt(ns));
+  const iso = new Date(Number(ns.slice(0, -6))).toISOString();
+  return iso.slice(0, iso.lastIndexOf('.')) + '.' + ns.slice(-9, -3) + 'Z';
+}
+
 function hexAddr(v: bigint): string {
   return '0x' + v.toString(16);
 }
@@ -226,13 +233,13 @@ function decodeRecord(buf: Buffer, off: number, laneIdx: number, slot: number): 
   const typeNo = buf.readUInt16LE(off + R.type);
   const typeName = TYPE_NAMES[typeNo] as RaslogRecord['type'];
   const psize = PAYLOAD_SIZE[typeNo]!;
-  const rt = buf.readBigUInt64LE(off + R.realtime_ns);
+  const rt = buf.readBigUInt64LE(off + R.realtime_ns).toString();
   const base: RecordBase = {
     type: typeName,
     seq: u64n(buf, off + R.seq),
     boot: buf.readUInt32LE(off + R.boot),
-    time: nsToIso(rt),
-    realtime_ns: rt.toString(),
+    time: nsStringToIso(rt),
+    realtime_ns: rt,
     boottime_ns: buf.readBigUInt64LE(off + R.boottime_ns).toString(),
     cpu: buf.readUInt16LE(off + R.cpu),
     lane,

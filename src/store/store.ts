@@ -9,7 +9,7 @@
 import { EventEmitter } from 'node:events';
 import { existsSync, mkdirSync } from 'node:fs';
 import { Level, type ChainedBatch } from 'level';
-import { nsToIso } from '../region/decode.ts';
+import { nsStringToIso } from '../region/decode.ts';
 import { accountEvent, newBoot, type BootInfo } from './boots.ts';
 import { canonicalJson, hashCanonical } from './chain.ts';
 import { StoreError } from './errors.ts';
@@ -67,13 +67,6 @@ export interface PreparedAppend {
   touched: Map<number, BootInfo>;
   /** Boot rows as they stand after this batch (those of the batch it was prepared after, then its own). */
   boots: Map<number, BootInfo>;
-}
-
-/** nsToIso for the usual decimal ns string, without BigInt arithmetic. */
-function isoOf(ns: string): string {
-  if (ns.length < 10 || ns.length > 19 || !/^[1-9]\d*$/.test(ns)) return nsToIso(BigInt(ns));
-  const iso = new Date(Number(ns.slice(0, -6))).toISOString();
-  return iso.slice(0, iso.lastIndexOf('.')) + '.' + ns.slice(-9, -3) + 'Z';
 }
 
 function lockHolderError(dir: string): StoreError {
@@ -264,7 +257,7 @@ export class Store extends EventEmitter {
       if (dk) e.dedup = undefined;
       sseq++;
       e.sseq = sseq;
-      if (typeof e.time !== 'string') e.time = isoOf(ev.time_ns);
+      if (typeof e.time !== 'string') e.time = nsStringToIso(ev.time_ns);
       const canon = canonicalJson(e);
       const h = hashCanonical(hash, canon);
       // the row {e, p, h} with e in its canonical form, written without a second stringify
