@@ -209,8 +209,13 @@ export async function ingestRegion(store: Store, input: RegionReport | RegionSca
       if (!blocked) hwm = seq;
       if (pending.length >= batchSize) await flush();
     }
-    if (pending.length || hwm !== state.last_seq || !(await regionState(store, id))) await flush();
+    if (pending.length || hwm !== state.last_seq) await flush();
     if (inflight) await inflight;
+    if (!(await regionState(store, id))) {
+      // a new region without a fresh record still gets its state (boot-number offset) written
+      await flush();
+      await inflight;
+    }
     res.last_seq = hwm;
     return res;
   });
