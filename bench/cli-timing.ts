@@ -8,6 +8,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+// @ts-expect-error: plain JS module without types
+import { buildIsFresh } from '../bin/entry.js';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -61,8 +63,9 @@ export function clientIsBuilt(): boolean {
   return existsSync(CLIENT);
 }
 
+/** Whether the bin shims run dist/ (built and not older than src/: bin/entry.js's rule) or the sources through tsx. */
 export function distIsUsed(): boolean {
-  return existsSync(join(ROOT, 'dist', '.build-stamp'));
+  return buildIsFresh();
 }
 
 /** Start the query server (src/daemon/server.ts) over dataDir's store in a child; resolves once it listens. */

@@ -37,13 +37,15 @@
  */
 
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { layoutForSize } from '../src/region/format.ts';
 import { socketPath } from '../src/store/paths.ts';
 import { devLogPrefix, makeTls, parseRsyslogLine, sleep, startHttpPeer, startRsyslog, startSnmptrapd, tempDir, waitFor } from '../test/helpers/peers.ts';
 import { ROOT } from '../test/region-helpers.ts';
+// @ts-expect-error: plain JS module without types
+import { buildIsFresh } from '../bin/entry.js';
 import { fakeProc, RegionWriter, T0 } from '../test/store-fixtures.ts';
 
 const argv = process.argv.slice(2);
@@ -85,17 +87,8 @@ const f1 = (x: number) => x.toFixed(1);
 
 /* ---------------------------------------------------------------- build */
 
-function newest(dir: string): number {
-  let n = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    n = Math.max(n, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
-  }
-  return n;
-}
-// the bin shim runs dist/ only when it is fresh, else the sources through tsx (which costs RSS)
-const stamp = join(ROOT, 'dist', '.build-stamp');
-if (!existsSync(stamp) || statSync(stamp).mtimeMs < newest(join(ROOT, 'src'))) {
+// the bin shim runs dist/ only when it is fresh (bin/entry.js), else the sources through tsx (which costs RSS)
+if (!buildIsFresh()) {
   console.log('dist/ is stale: building (node tools/build.mjs)…');
   execFileSync(process.execPath, [join(ROOT, 'tools/build.mjs')], { stdio: 'inherit' });
 }

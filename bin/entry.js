@@ -15,7 +15,7 @@ function newestSource(dir) {
   return newest;
 }
 
-function buildIsFresh() {
+export function buildIsFresh() {
   try {
     return fs.statSync(path.join(root, 'dist', '.build-stamp')).mtimeMs >= newestSource(path.join(root, 'src'));
   } catch {
