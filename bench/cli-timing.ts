@@ -11,6 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 // @ts-expect-error: plain JS module without types
 import { buildIsFresh } from '../bin/entry.js';
 import { fileURLToPath } from 'node:url';
+import { raslogdShebang } from './raslogd-flags.ts';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -71,7 +72,12 @@ export function distIsUsed(): boolean {
 /** Start the query server (src/daemon/server.ts) over dataDir's store in a child; resolves once it listens. */
 export function startQueryServer(dataDir: string): Promise<ChildProcess> {
   return new Promise((res, rej) => {
-    const c = spawn(process.execPath, ['--import=tsx', join(ROOT, 'bench/serve-store.ts'), dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+    // with raslogd's node flags (--lite-mode …): the in-daemon CLI runs as in the real daemon
+    const { env, flags } = raslogdShebang(ROOT);
+    const c = spawn(process.execPath, [...flags, '--import=tsx', join(ROOT, 'bench/serve-store.ts'), dataDir], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, ...env },
+    });
     c.stdout!.once('data', () => res(c));
     c.on('error', rej);
     c.on('exit', (code) => rej(new Error(`query server exited (${code})`)));

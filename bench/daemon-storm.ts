@@ -44,6 +44,7 @@ import { layoutForSize } from '../src/region/format.ts';
 import { socketPath } from '../src/store/paths.ts';
 import { devLogPrefix, makeTls, parseRsyslogLine, sleep, startHttpPeer, startRsyslog, startSnmptrapd, tempDir, waitFor } from '../test/helpers/peers.ts';
 import { ROOT } from '../test/region-helpers.ts';
+import { raslogdShebang } from './raslogd-flags.ts';
 // @ts-expect-error: plain JS module without types
 import { buildIsFresh } from '../bin/entry.js';
 import { fakeProc, RegionWriter, T0 } from '../test/store-fixtures.ts';
@@ -99,13 +100,9 @@ if (!buildIsFresh()) {
  * are applied here to process.execPath, so that diagnostics (--mem-probe, --snapshot-at) and
  * --node-flags (appended: later flags win) can be added. --no-shebang-flags: plain `node bin/raslogd.js`.
  */
-const SHEBANG = readFileSync(join(ROOT, 'bin/raslogd.js'), 'utf8').split('\n')[0]!;
-const shebangWords = argv.includes('--no-shebang-flags') ? [] : (/^#!\S*env\s+-S\s+(.*)$/.exec(SHEBANG)?.[1] ?? '').split(/\s+/).filter(Boolean);
-const nodeAt = shebangWords.findIndex((w) => !/^[A-Za-z_][A-Za-z0-9_]*=/.test(w));
-const SHEBANG_ENV = Object.fromEntries(
-  shebangWords.slice(0, nodeAt < 0 ? 0 : nodeAt).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
-);
-const SHEBANG_FLAGS = nodeAt < 0 ? [] : shebangWords.slice(nodeAt + 1);
+const shebang = argv.includes('--no-shebang-flags') ? { env: {}, flags: [] } : raslogdShebang(ROOT);
+const SHEBANG_ENV: Record<string, string> = shebang.env;
+const SHEBANG_FLAGS: string[] = shebang.flags;
 
 /* ---------------------------------------------------------------- peers */
 
