@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Store } from '../src/store/store.ts';
 import { ROOT } from './region-helpers.ts';
 import { fourBootStore } from './store-scenario.ts';
-import { tempDir } from './store-fixtures.ts';
+import { fourBootNetstats, tempDir } from './store-fixtures.ts';
 
 function cli(args: string[], env: Record<string, string> = {}) {
   const r = spawnSync(process.execPath, ['--import=tsx', join(ROOT, 'test/showcli-entry.ts'), ...args], {
@@ -193,18 +193,7 @@ test('show -f without a daemon: prints the last 10, then new events as they are 
 test('netstats --since boot-1: rates between samples, per interface, -i, -o json/csv, empty range', async (t) => {
   const { dir: d } = await fourBootStore();
   const store = await Store.open(d, { create: false });
-  const at = (iso: string) => (BigInt(Date.parse(iso)) * 1_000_000n).toString();
-  const sample = (boot: number, iso: string, rx: number, deltas: boolean) => ({
-    type: 'netstats', boot, time_ns: at(iso), source: 'netstats', interval_sec: 10,
-    interfaces: { eth0: { rx_bytes: rx }, eth1: { rx_bytes: 0 } },
-    deltas: deltas ? { eth0: { rx_bytes: 10240, rx_packets: 20, tx_bytes: 512, tx_packets: 4, rx_errs: 1, tx_errs: 0, rx_drop: 0, tx_drop: 2 }, eth1: { rx_bytes: 0 } } : null,
-  });
-  await store.append([
-    sample(3, '2026-11-28T10:23:44.500Z', 0, false),
-    sample(3, '2026-11-28T10:23:48.500Z', 10240, true), // 4 s after the previous sample
-    sample(4, '2026-11-28T10:25:00Z', 0, false),
-    sample(4, '2026-11-28T10:25:10Z', 10240, true),
-  ] as never);
+  await store.append(fourBootNetstats());
   await store.close();
   const r = cli(['netstats', '--since', 'boot-1', '-o', 'json', '--data-dir', d]);
   t.is(r.code, 0, r.err);

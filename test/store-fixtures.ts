@@ -5,6 +5,7 @@
  * express the scenario (several boots in one region, chosen record kinds).
  */
 
+import type { NewEvent } from '../src/store/types.ts';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -222,4 +223,23 @@ export function fourBoots(): RegionWriter {
   w.newBoot().dumpButton().panic();
   w.newBoot();
   return w;
+}
+
+/**
+ * Netstats samples for the four-boot store: two per boot in boots 3 and 4 (the second of each
+ * pair carries the deltas, 4 s and 10 s after the first), so rates can be computed per boot.
+ */
+export function fourBootNetstats(): NewEvent[] {
+  const at = (iso: string) => (BigInt(Date.parse(iso)) * 1_000_000n).toString();
+  const sample = (boot: number, iso: string, rx: number, deltas: boolean) => ({
+    type: 'netstats', boot, time_ns: at(iso), source: 'netstats', interval_sec: 10,
+    interfaces: { eth0: { rx_bytes: rx }, eth1: { rx_bytes: 0 } },
+    deltas: deltas ? { eth0: { rx_bytes: 10240, rx_packets: 20, tx_bytes: 512, tx_packets: 4, rx_errs: 1, tx_errs: 0, rx_drop: 0, tx_drop: 2 }, eth1: { rx_bytes: 0 } } : null,
+  });
+  return [
+    sample(3, '2026-11-28T10:23:44.500Z', 0, false),
+    sample(3, '2026-11-28T10:23:48.500Z', 10240, true),
+    sample(4, '2026-11-28T10:25:00Z', 0, false),
+    sample(4, '2026-11-28T10:25:10Z', 10240, true),
+  ] as NewEvent[];
 }

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { Store } from '../src/store/store.ts';
 import { Zone } from '../src/store/tz.ts';
 import { ROOT } from './region-helpers.ts';
-import { fakeProc, fourBoots, tempDir, type RegionWriter } from './store-fixtures.ts';
+import { fakeProc, fourBootNetstats, fourBoots, tempDir, type RegionWriter } from './store-fixtures.ts';
 import { startupOnce } from './store-scenario.ts';
 
 const base = tempDir('thin');
@@ -90,18 +90,7 @@ test.before(async () => {
   mkdirSync(data);
   const store = await Store.open(data, { create: true });
   await startupOnce(store, image, 'boot-id-4');
-  const at = (iso: string) => (BigInt(Date.parse(iso)) * 1_000_000n).toString();
-  const sample = (boot: number, iso: string, rx: number, deltas: boolean) => ({
-    type: 'netstats', boot, time_ns: at(iso), source: 'netstats', interval_sec: 10,
-    interfaces: { eth0: { rx_bytes: rx }, eth1: { rx_bytes: 0 } },
-    deltas: deltas ? { eth0: { rx_bytes: 10240, rx_packets: 20, tx_bytes: 512, tx_packets: 4, rx_errs: 1, tx_errs: 0, rx_drop: 0, tx_drop: 2 }, eth1: { rx_bytes: 0 } } : null,
-  });
-  await store.append([
-    sample(3, '2026-11-28T10:23:44.500Z', 0, false),
-    sample(3, '2026-11-28T10:23:48.500Z', 10240, true),
-    sample(4, '2026-11-28T10:25:00Z', 0, false),
-    sample(4, '2026-11-28T10:25:10Z', 10240, true),
-  ] as never);
+  await store.append(fourBootNetstats());
   await store.close();
   const conf = join(base, 'raslog.conf');
   writeFileSync(

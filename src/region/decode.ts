@@ -628,10 +628,10 @@ export function scanRegion(input: Uint8Array, opts: DecodeOptions = {}): RegionS
 
 /** Decode a region from its bytes: scanRegion() with every record decoded. */
 export function decodeRegion(input: Uint8Array, opts: DecodeOptions = {}): RegionReport {
-  const { count, seqAt: _s, bootAt: _b, laneAt: _l, record, ...rest } = scanRegion(input, opts);
-  const records = new Array<RaslogRecord>(count);
-  for (let i = 0; i < count; i++) records[i] = record(i);
-  return { region: rest.region, lanes: rest.lanes, records, gaps: rest.gaps, problems: rest.problems };
+  const scan = scanRegion(input, opts);
+  const records = new Array<RaslogRecord>(scan.count);
+  for (let i = 0; i < scan.count; i++) records[i] = scan.record(i);
+  return { region: scan.region, lanes: scan.lanes, records, gaps: scan.gaps, problems: scan.problems };
 }
 
 /** A decoded report seen as a scan (its records already decoded; record(i) returns them). */

@@ -100,34 +100,37 @@ function spanOf(boots: BootInfo[], end: 'min' | 'max'): string | null {
   return best;
 }
 
+/** A --since/--until operand: an absolute time (ns), or the boot `boot-N` names (with every boot row). */
+function boundOf(store: Store, flag: string, expr: string, now: Date, zone: Zone): { ns: string } | { boot: BootInfo; boots: BootInfo[] } {
+  const what = `${flag} ${expr}`;
+  const t: TimeExpr = parseTimeExpr(expr, now, zone);
+  if (t.kind === 'abs') return { ns: (t.ns < 0n ? 0n : t.ns).toString() };
+  const boots = store.boots();
+  const boot = bootByBack(boots, t.back, what);
+  if (boot.first_ns === null) throw new StoreError('bad_query', `${what}: boot ${boot.boot} has no events`);
+  return { boot, boots };
+}
+
 /** --since X: an absolute time, or boot-N: that boot and every later one (by number). */
 function resolveSince(store: Store, q: Query, expr: string, now: Date, zone: Zone): void {
-  const what = `--since ${expr}`;
-  const t: TimeExpr = parseTimeExpr(expr, now, zone);
-  if (t.kind === 'abs') {
-    q.since_ns = (t.ns < 0n ? 0n : t.ns).toString();
+  const b = boundOf(store, '--since', expr, now, zone);
+  if ('ns' in b) {
+    q.since_ns = b.ns;
     return;
   }
-  const boots = store.boots();
-  const b = bootByBack(boots, t.back, what);
-  if (b.first_ns === null) throw new StoreError('bad_query', `${what}: boot ${b.boot} has no events`);
-  q.boot_min = b.boot;
-  q.since_ns = spanOf(boots.filter((x) => x.boot >= b.boot), 'min') ?? b.first_ns;
+  q.boot_min = b.boot.boot;
+  q.since_ns = spanOf(b.boots.filter((x) => x.boot >= b.boot.boot), 'min') ?? b.boot.first_ns!;
 }
 
 /** --until Y: an absolute time (inclusive), or boot-N: every boot before that one (by number). */
 function resolveUntil(store: Store, q: Query, expr: string, now: Date, zone: Zone): void {
-  const what = `--until ${expr}`;
-  const t: TimeExpr = parseTimeExpr(expr, now, zone);
-  if (t.kind === 'abs') {
-    q.until_ns = (t.ns < 0n ? 0n : t.ns).toString();
+  const b = boundOf(store, '--until', expr, now, zone);
+  if ('ns' in b) {
+    q.until_ns = b.ns;
     return;
   }
-  const boots = store.boots();
-  const b = bootByBack(boots, t.back, what);
-  if (b.first_ns === null) throw new StoreError('bad_query', `${what}: boot ${b.boot} has no events`);
-  q.boot_max = b.boot - 1;
-  q.until_ns = spanOf(boots.filter((x) => x.boot < b.boot), 'max') ?? '0'; // no earlier boot: nothing
+  q.boot_max = b.boot.boot - 1;
+  q.until_ns = spanOf(b.boots.filter((x) => x.boot < b.boot.boot), 'max') ?? '0'; // no earlier boot: nothing
 }
 
 export function selectBoot(store: Store, sel: number | true): number {
