@@ -23,6 +23,7 @@ import {
   type RegionErrorCode,
   type RegionReport,
 } from '../src/region/index.ts';
+import { headerIdentity } from '../src/region/decode.ts';
 import { buildMkimage, mkimage, type Manifest, type ManifestRecord } from './region-helpers.ts';
 
 test.before(() => {
@@ -323,6 +324,16 @@ test('scanRegion indexes the records decodeRegion returns, in the same order, de
   const first = scan.record(0) as unknown as Record<string, unknown>;
   first.boot = 999;
   t.deepEqual(scan.record(0), rep.records[0]);
+});
+
+test('headerIdentity: region id and boot counter of a valid header, null for a damaged one', (t) => {
+  const { bytes } = mkimage(['--size', '64K', '--records', '5', '--seed', '4', '--boot', '6']);
+  const rep = decodeRegion(bytes);
+  t.deepEqual(headerIdentity(bytes.subarray(0, 4096)), { region_id: rep.region.region_id, boot_count: rep.region.boot_count });
+  const damaged = Buffer.from(bytes.subarray(0, 4096));
+  damaged[0x40] = damaged[0x40]! ^ 0xff; // inside the CRC-covered header
+  t.is(headerIdentity(damaged), null);
+  t.is(headerIdentity(Buffer.alloc(4096)), null);
 });
 
 test('torn record (power cut after the body, before the commit word) is skipped and reported', (t) => {

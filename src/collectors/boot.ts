@@ -19,10 +19,10 @@
 import { readFile } from 'node:fs/promises';
 import { hostname, release } from 'node:os';
 import { systemFacts, type SystemFacts } from './sysfacts.ts';
-import { scanRegionDevice, scanRegionImage } from '../region/source.ts';
+import { readRegionIdentity, scanRegionDevice, scanRegionImage } from '../region/source.ts';
 import type { RegionScan } from '../region/decode.ts';
 import { classifyEnding, newBoot, numberCurrentBoot, type BootEnding } from '../store/boots.ts';
-import { regionStateFor, regionStateKey } from '../store/ingest.ts';
+import { regionState, regionStateFor, regionStateKey } from '../store/ingest.ts';
 import type { Store } from '../store/store.ts';
 import type { NewEvent } from '../store/types.ts';
 import { nowNs, nullLogger, type Collector, type CollectorStatus, type Logger } from './types.ts';
@@ -98,19 +98,24 @@ export class BootCollector implements Collector {
     } catch {
       this.bootNs = now;
     }
-    let report: RegionScan | null = null;
+    // A region the store knows needs only its header (id, boot counter); a new one (or a damaged
+    // header) is scanned for its oldest boot. The kmod collector scans it anyway right after.
+    let report: { region: { region_id: string; boot_count: number } } | null = null;
+    let scan: RegionScan | null = null;
     if (this.o.regionPath) {
+      const path = this.o.regionPath;
+      const offset = this.o.regionOffset;
       try {
-        report = this.o.regionOffset
-          ? await scanRegionImage(this.o.regionPath, this.o.regionOffset)
-          : await scanRegionDevice(this.o.regionPath);
+        const id = await readRegionIdentity(path, offset);
+        if (id && (await regionState(store, id.region_id))) report = { region: id };
+        else report = scan = offset ? await scanRegionImage(path, offset) : await scanRegionDevice(path);
       } catch (e) {
         warnings.push(`no module boot counter (${(e as Error).message}); numbering by boot_id`);
       }
     }
     return store.exclusive(async () => {
       const known = this.bootId ? await store.getMeta<number>(`bootid\x00${this.bootId}`) : undefined;
-      const region = report ? await regionStateFor(store, report) : null;
+      const region = report ? ((await regionState(store, report.region.region_id)) ?? (scan ? await regionStateFor(store, scan) : null)) : null;
       const r = numberCurrentBoot({
         bootId: this.bootId,
         knownBootId: known,

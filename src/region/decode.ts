@@ -407,6 +407,17 @@ export function probeHeader(head: Buffer, where: string): number | null {
   return h.valid ? Number(h.regionSize) : null;
 }
 
+/**
+ * Region id and boot counter from a header that validates (magic, CRC, layout, counter check);
+ * null when it does not (then only a scan of the whole region can tell).
+ */
+export function headerIdentity(head: Buffer): { region_id: string; boot_count: number } | null {
+  if (head.length < HEADER_SIZE || head.toString('latin1', 0, 8) !== MAGIC || !checkHeader(head).valid) return null;
+  const bootCount = head.readBigUInt64LE(H.boot_count);
+  if (head.readBigUInt64LE(H.boot_count_check) !== (~bootCount & U64_MAX)) return null;
+  return { region_id: head.toString('hex', H.region_id, H.region_id + 16), boot_count: Number(bootCount) };
+}
+
 /** A header whose CRC verifies but whose version is not 1 is a newer format, not damage. */
 function checkVersion(h: HeaderCheck, where: string): void {
   if (h.crcOk && h.version !== VERSION) {

@@ -7,7 +7,7 @@
 
 import { constants as bufferConstants } from 'node:buffer';
 import { open, type FileHandle } from 'node:fs/promises';
-import { decodeRegion, probeHeader, scanRegion, type RegionScan } from './decode.ts';
+import { decodeRegion, headerIdentity, probeHeader, scanRegion, type RegionScan } from './decode.ts';
 import { RegionError, hex } from './errors.ts';
 import { HEADER_SIZE, MIN_REGION } from './format.ts';
 import type { RegionReport } from './types.ts';
@@ -58,6 +58,21 @@ export async function readRegionImage(path: string, offset = 0, size?: number): 
 /** readRegionImage() without decoding the records. */
 export async function scanRegionImage(path: string, offset = 0, size?: number): Promise<RegionScan> {
   return scanRegion(await loadRegionImage(path, offset, size), { source: path, offset, sizeKnown: true });
+}
+
+/** headerIdentity() of the region at `offset` of a file or device: its first 4 KiB only. */
+export async function readRegionIdentity(path: string, offset = 0): Promise<{ region_id: string; boot_count: number } | null> {
+  let fh: FileHandle;
+  try {
+    fh = await open(path, 'r');
+  } catch (e) {
+    throw ioError(path, e);
+  }
+  try {
+    return headerIdentity(await readAt(fh, path, offset, HEADER_SIZE));
+  } finally {
+    await fh.close().catch(() => undefined);
+  }
 }
 
 /** Read the region's bytes from a file at `offset` (size: given, or from the header). */
