@@ -23,9 +23,9 @@ export function buildIsFresh() {
   }
 }
 
-/** Import src/<rel>.ts, compiled or through tsx. */
-export async function run(rel) {
-  if (buildIsFresh()) return import(path.join(root, 'dist', `${rel}.js`));
+/** Start dist/<bundle>.js (tools/build.mjs) when fresh, else src/<rel>.ts through tsx. */
+export async function run(bundle, rel) {
+  if (buildIsFresh()) return import(path.join(root, 'dist', `${bundle}.js`));
   const { register } = await import('tsx/esm/api');
   register();
   return import(path.join(root, 'src', `${rel}.ts`));

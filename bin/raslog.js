@@ -2,4 +2,4 @@
 // raslog CLI (src/cli/main.ts).
 import { run } from './entry.js';
 
-await run('cli/main');
+await run('raslog', 'cli/main');

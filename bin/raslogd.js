@@ -2,4 +2,4 @@
 // raslogd (src/daemon/main.ts).
 import { run } from './entry.js';
 
-await run('daemon/main');
+await run('raslogd', 'daemon/main');
