@@ -292,23 +292,20 @@ export class KmodCollector implements Collector {
     const regionBootNow = report.region.boot_count;
     const now = Date.now();
     const seenHoles = new Set<string>();
-    const res = await ingestRegion(this.o.store, report, {
-      // batches of 1,000: a 5,000-event batch holds ~25 MB (events, JSON, the native write batch)
-      // at once, against raslogd's RSS goal of 80 MB; an fsync per 1,000 events costs little
-      batchSize: 1000,
-      holeIsFinal: (after, before, bootAfter) => {
-        if (!this.live) return true;
-        if (bootAfter < regionBootNow) return true;
-        const k = `${after}-${before}`;
-        seenHoles.add(k);
-        const first = this.holes.get(k);
-        if (first === undefined) {
-          this.holes.set(k, now);
-          return false;
-        }
-        return now - first >= this.o.holeSettleMs;
-      },
-    });
+    let res: Awaited<ReturnType<typeof ingestRegion>>;
+    try {
+      res = await this.ingest(report, regionBootNow, now, seenHoles);
+    } catch (e) {
+      // Nothing is lost: the records stay in the region and the next successful replay stores
+      // them once; `last` is forgotten so that the next poll replays even an unchanged region.
+      // (A failed write also stops the store's writes: raslogd exits for a restart.)
+      const msg = `cannot store records: ${(e as Error).message}`;
+      if (this.st.message !== msg) this.o.logger.error(`kmod: ${msg}`);
+      this.st = { name: 'kmod', state: 'warning', message: msg };
+      this.last = null;
+      this.lastHead = null;
+      return;
+    }
     for (const k of this.holes.keys()) if (!seenHoles.has(k)) this.holes.delete(k);
     if (headSeen) [this.lastHead, this.headSettled] = [Buffer.from(headSeen.head), headSeen.settled]; // stored: skippable
     this.regionId = report.region.region_id;
@@ -326,5 +323,25 @@ export class KmodCollector implements Collector {
       state: 'ok',
       message: `following ${this.o.path} (region ${report.region.region_id}, boot ${regionBootNow})`,
     };
+  }
+
+  private ingest(report: RegionScan, regionBootNow: number, now: number, seenHoles: Set<string>): ReturnType<typeof ingestRegion> {
+    return ingestRegion(this.o.store, report, {
+      // batches of 1,000: a 5,000-event batch holds ~25 MB (events, JSON, the native write batch)
+      // at once, against raslogd's RSS goal of 80 MB; an fsync per 1,000 events costs little
+      batchSize: 1000,
+      holeIsFinal: (after, before, bootAfter) => {
+        if (!this.live) return true;
+        if (bootAfter < regionBootNow) return true;
+        const k = `${after}-${before}`;
+        seenHoles.add(k);
+        const first = this.holes.get(k);
+        if (first === undefined) {
+          this.holes.set(k, now);
+          return false;
+        }
+        return now - first >= this.o.holeSettleMs;
+      },
+    });
   }
 }

@@ -109,9 +109,15 @@ export class NetstatsCollector implements Collector {
     }
     this.prev = ifs;
     const boot = this.o.currentBoot() ?? this.o.store.maxBoot();
-    await this.o.store.append([
-      { type: 'netstats', boot, time_ns: nowNs().toString(), source: 'netstats', interval_sec: this.o.intervalSec, interfaces: ifs, deltas: this.samples ? deltas : null },
-    ]);
+    try {
+      await this.o.store.append([
+        { type: 'netstats', boot, time_ns: nowNs().toString(), source: 'netstats', interval_sec: this.o.intervalSec, interfaces: ifs, deltas: this.samples ? deltas : null },
+      ]);
+    } catch (e) {
+      // the sample is lost (a time series, taken again next interval); raslogd handles a failed store
+      this.st = { name: 'netstats', state: 'warning', message: `cannot store a sample: ${(e as Error).message}` };
+      return false;
+    }
     this.samples++;
     if (this.st.state !== 'ok') this.st = { name: 'netstats', state: 'ok', message: `sampling ${this.o.path} every ${this.o.intervalSec} s` };
     return true;

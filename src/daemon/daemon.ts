@@ -23,13 +23,24 @@ import { StoreError } from '../store/errors.ts';
 import { pidPath, socketPath } from '../store/paths.ts';
 import { prune } from '../store/retention.ts';
 import type { DaemonInfo } from '../store/service.ts';
-import { Store } from '../store/store.ts';
+import { ioMessage, Store } from '../store/store.ts';
 import { loadConfig, type Config } from './config.ts';
 import { asLogger } from './log.ts';
 import { NotifyManager } from './notify.ts';
 import { QueryServer } from './server.ts';
 
-export class StartError extends Error {}
+/** sysexits.h EX_TEMPFAIL: the store could not be written (a full disk…); systemd restarts raslogd. */
+export const EXIT_STORE_FAILED = 75;
+
+/** raslogd cannot start; `temporary`: a store failure that a later start may not meet (exit 75). */
+export class StartError extends Error {
+  constructor(
+    message: string,
+    readonly temporary = false,
+  ) {
+    super(message);
+  }
+}
 
 function pidAlive(pid: number): boolean {
   try {
@@ -61,6 +72,11 @@ export class Daemon {
   private pruneTask: ScheduledTask | null = null;
   private started = new Date();
   private stopping: Promise<void> | null = null;
+  /**
+   * Called once when a store write failed (the store's 'write-failed'): raslogd must stop
+   * and start again, reopening the store (src/store/store.ts, writeError). main.ts exits 75.
+   */
+  onStoreFailed: ((e: Error) => void) | null = null;
 
   constructor(
     cfg: Config,
@@ -108,7 +124,11 @@ export class Daemon {
         // 4 MiB memtable and block cache (LevelDB's defaults): raslogd's RSS goal is < 80 MB
         return await Store.open(this.dataDir, { create: true, sync: this.cfg.store.sync, writeBufferSize: 4 << 20, cacheSize: 4 << 20 });
       } catch (e) {
-        if (!(e instanceof StoreError) || e.code !== 'locked') throw new StartError(e instanceof Error ? e.message : String(e));
+        if (!(e instanceof StoreError) || e.code !== 'locked') {
+          // an I/O error (a full disk) may be gone at the next start; a corrupt store stays corrupt
+          const msg = e instanceof Error ? e.message : String(e);
+          throw new StartError(msg, e instanceof StoreError && e.code === 'io' && !/corrupt/i.test(msg));
+        }
         const pid = readPid(this.dataDir);
         if (pid && pid !== process.pid && pidAlive(pid)) throw new StartError(`raslogd is already running (pid ${pid})`);
         if (Date.now() > deadline) throw new StartError(`the store in ${this.dataDir} is locked by another process`);
@@ -119,6 +139,13 @@ export class Daemon {
 
   async start(): Promise<void> {
     this.store = await this.openStore();
+    this.store.once('write-failed', (e: Error) => {
+      this.log.error(
+        `store: a write failed (${ioMessage(e)}): raslogd stops and exits ${EXIT_STORE_FAILED} to be restarted with the store reopened; ` +
+          'the region keeps the records meanwhile and the next start stores them once',
+      );
+      this.onStoreFailed?.(e);
+    });
     writeFileSync(pidPath(this.dataDir), `${process.pid}\n`);
     // notifications first: they follow every commit from the collectors' first one on
     this.notify = new NotifyManager(this.store, this.cfg, this.log);

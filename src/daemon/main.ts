@@ -1,13 +1,16 @@
 /*
  * raslogd entry (bin/raslogd.js). Runs in the foreground, logs to stdout.
  *   raslogd [--config FILE] [--data-dir DIR] [--check-config]
- * Exit codes: 0 clean stop, 1 cannot start (bad config, already running,
- * store cannot be opened), 2 usage.
+ * Exit codes: 0 clean stop, 1 cannot start (bad config, already running, a
+ * corrupt store), 2 usage, 75 the store could not be written or opened (a
+ * full disk…): the unit restarts raslogd (Restart=on-failure), which reopens
+ * the store and replays the region; nothing the region holds is lost.
  */
 
 import { Command, CommanderError } from 'commander';
 import { ConfigError, loadConfig } from './config.ts';
-import { Daemon, StartError } from './daemon.ts';
+import { Daemon, EXIT_STORE_FAILED, StartError } from './daemon.ts';
+import { StoreError, isStorageFailure } from '../store/errors.ts';
 import { createLogger } from './log.ts';
 
 function die(msg: string, code = 1): never {
@@ -43,6 +46,12 @@ async function main(): Promise<void> {
   const dataDir = o.dataDir || process.env.RASLOG_DATA_DIR || cfg.data_dir;
   const log = createLogger(cfg.log_level);
   const d = new Daemon(cfg, dataDir, log, o.config);
+  let storeFailed = false;
+  d.onStoreFailed = () => {
+    storeFailed = true;
+    d.stop().finally(() => log.on('finish', () => process.exit(EXIT_STORE_FAILED)).end());
+    setTimeout(() => process.exit(EXIT_STORE_FAILED), 5000).unref();
+  };
   const stop = (sig: string) => {
     log.info(`${sig} received`);
     d.stop().then(
@@ -61,8 +70,10 @@ async function main(): Promise<void> {
     await d.start();
   } catch (e) {
     await d.stop().catch(() => undefined);
-    if (e instanceof StartError || e instanceof ConfigError) die(e.message);
-    die(`cannot start: ${(e as Error).message.split('\n')[0]}`);
+    const temporary = storeFailed || (e instanceof StartError && e.temporary) || (e instanceof StoreError && e.code === 'io') || isStorageFailure(e);
+    const code = temporary ? EXIT_STORE_FAILED : 1;
+    if (e instanceof StartError || e instanceof ConfigError) die(e.message, code);
+    die(`cannot start: ${(e as Error).message.split('\n')[0]}`, code);
   }
 }
 

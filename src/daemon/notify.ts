@@ -114,6 +114,8 @@ export class NotifyManager {
   private async build(cfg: Config): Promise<Notifier> {
     const n = await createNotifier(this.db, cfg.notify, {
       logger: { warn: (m) => this.log.warn(m), info: (m) => this.log.info(m), debug: (m) => this.log.debug?.(m) },
+      // the outbox shares the store's LevelDB: its failed writes stop the store's too
+      onStorageFailure: (e) => this.store.reportWriteError(e),
     });
     const names = n.sinks.map((s) => `${s.name} (${s.kind})`);
     this.log.info(names.length ? `notifications: ${names.length} sink(s): ${names.join(', ')}` : 'notifications: no sinks configured');

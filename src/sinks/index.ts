@@ -37,6 +37,8 @@ export { DeliveryError } from './types.ts';
 export interface CreateOptions {
   syslog?: SyslogSinkOptions;
   logger?: { warn(msg: string): void; info?(msg: string): void; debug?(msg: string): void };
+  /** See OutboxOptions.onStorageFailure. */
+  onStorageFailure?: (e: unknown) => void;
 }
 
 /** Sink instances for one configured sink (SNMP: one per manager). */
@@ -89,6 +91,7 @@ export async function createNotifier(db: OutboxDB, rawConfig: unknown, opts: Cre
     suppress: config.suppress.enabled ? config.suppress : undefined,
     isWatched: (ev) => router.isWatched(ev),
     logger: opts.logger,
+    onStorageFailure: opts.onStorageFailure,
   });
   return {
     config,

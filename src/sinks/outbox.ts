@@ -39,6 +39,7 @@ import { eventKey, type SinkEvent } from './event.ts';
 import { emptySuppressState, flushDue, nextDue, suppress, type SuppressState } from './suppress.ts';
 import type { SuppressConfig } from './config.ts';
 import type { Delivery, Sink } from './types.ts';
+import { isStorageFailure } from '../store/errors.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type OutboxDB = AbstractLevel<any, string, string>;
@@ -95,6 +96,8 @@ export interface OutboxOptions {
   /** Max deliveries read per loop turn beyond concurrency (default: concurrency). */
   logger?: { warn(msg: string): void; info?(msg: string): void; debug?(msg: string): void };
   now?: () => number;
+  /** Told of every write that failed in the storage (a full disk…): raslogd reopens the store. */
+  onStorageFailure?: (e: unknown) => void;
 }
 
 interface Loop {
@@ -143,6 +146,10 @@ export class Outbox extends EventEmitter {
   ) {
     super();
     this.now = o.now ?? Date.now;
+  }
+
+  private storageFailed(e: unknown): void {
+    if (isStorageFailure(e)) this.o.onStorageFailure?.(e);
   }
 
   /** Open (the database must be open or openable) and load counters, backlog and status. */
@@ -245,6 +252,7 @@ export class Outbox extends EventEmitter {
       await this.db.batch(ops, { sync: this.o.sync ?? true } as never);
     } catch (e) {
       for (const [s, c] of added) this.backlog.set(s, (this.backlog.get(s) ?? 0) - c);
+      this.storageFailed(e);
       throw e;
     }
     this.n = n;
@@ -331,8 +339,8 @@ export class Outbox extends EventEmitter {
     if (ops.length && this.db.status === 'open') {
       try {
         await this.db.batch(ops);
-      } catch {
-        /* status is advisory */
+      } catch (e) {
+        this.storageFailed(e); /* otherwise: status is advisory */
       }
     }
   }
@@ -369,6 +377,7 @@ export class Outbox extends EventEmitter {
         this.db
           .batch(keys.map((key) => ({ type: 'del' as const, key })))
           .catch((e: Error) => {
+            this.storageFailed(e);
             if (this.db.status === 'open') this.o.logger?.warn(`outbox ${sink}: removing delivered entries failed: ${e.message}`);
           })
           .finally(() => {
@@ -400,6 +409,7 @@ export class Outbox extends EventEmitter {
     }
     this.sweeping = this.sweep()
       .catch((e: Error) => {
+        this.storageFailed(e);
         if (this.db.status === 'open') this.o.logger?.warn(`outbox: removing delivered events failed: ${e.message}`);
       })
       .finally(() => {
@@ -453,7 +463,7 @@ export class Outbox extends EventEmitter {
       if (raw === undefined) {
         this.o.logger?.warn(`outbox ${sink}: ${k} (${it.k}): its event is missing from the outbox; dropped`);
         this.backlog.set(sink, (this.backlog.get(sink) ?? 0) - 1);
-        await this.db.del(k).catch(() => undefined);
+        await this.db.del(k).catch((e) => this.storageFailed(e));
         continue;
       }
       out.push({ key: k, it, ev: JSON.parse(raw) as SinkEvent });
@@ -500,8 +510,8 @@ export class Outbox extends EventEmitter {
         l.st.last_error_at = nowIso;
         try {
           await this.db.put(k, JSON.stringify({ ...it, a: it.a + 1 }));
-        } catch {
-          /* the attempt count is advisory */
+        } catch (e) {
+          this.storageFailed(e); /* otherwise: the attempt count is advisory */
         }
         this.emit('failed', { sink: name, key: it.k, error: err, attempts: it.a + 1 });
       }

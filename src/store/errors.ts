@@ -10,3 +10,13 @@ export class StoreError extends Error {
     this.code = code;
   }
 }
+
+/**
+ * Whether a LevelDB operation failed in the storage itself (I/O error, e.g. a
+ * full disk, or corruption), as opposed to a closed database or a bad call.
+ */
+export function isStorageFailure(e: unknown): boolean {
+  const err = e as { code?: string; cause?: { code?: string } } | null;
+  const code = err?.code === 'LEVEL_IO_ERROR' || err?.code === 'LEVEL_CORRUPTION' ? err.code : err?.cause?.code;
+  return code === 'LEVEL_IO_ERROR' || code === 'LEVEL_CORRUPTION';
+}

@@ -69,6 +69,12 @@ export interface PreparedAppend {
   boots: Map<number, BootInfo>;
 }
 
+/** LevelDB's message for a failed operation ("IO error: <file>: No space left on device"). */
+export function ioMessage(e: unknown): string {
+  const err = e as { message?: string; cause?: { message?: string } };
+  return (err?.cause?.message ?? err?.message ?? String(e)).split('\n')[0]!;
+}
+
 function lockHolderError(dir: string): StoreError {
   return new StoreError('locked', `store ${dir} is locked by another process`);
 }
@@ -81,6 +87,14 @@ export class Store extends EventEmitter {
   private queue: Promise<unknown> = Promise.resolve();
   private sync: boolean;
   private closed = false;
+  /**
+   * The first failed write. LevelDB may have left part of it in its log, and the
+   * next recovery drops what follows a torn record: writes acknowledged after a
+   * failure could vanish at the next open. So after one failed write this
+   * handle writes nothing more; the store must be closed and opened again
+   * (raslogd exits for systemd to restart it). Emitted once as 'write-failed'.
+   */
+  private writeError: Error | null = null;
 
   private constructor(dataDir: string, db: Level<string, string>, sync: boolean) {
     super();
@@ -140,6 +154,25 @@ export class Store extends EventEmitter {
     this.closed = true;
     await this.queue.catch(() => undefined);
     await this.db.close();
+  }
+
+  /** Stop writing through this handle after a failed write (see writeError); also for writers outside the store (the outbox). */
+  reportWriteError(e: unknown): void {
+    if (this.writeError) return;
+    this.writeError = e instanceof Error ? e : new Error(String(e));
+    this.emit('write-failed', this.writeError);
+  }
+
+  /** The failed write that stopped this handle's writes, if any. */
+  get failedWrite(): Error | null {
+    return this.writeError;
+  }
+
+  private checkWritable(): void {
+    if (this.closed) throw new StoreError('io', 'store is closed');
+    if (this.writeError) {
+      throw new StoreError('io', `store writes stopped after a failed write (${ioMessage(this.writeError)}): reopen the store`);
+    }
   }
 
   get isClosed(): boolean {
@@ -218,7 +251,7 @@ export class Store extends EventEmitter {
    * discards every batch prepared after it (discard()).
    */
   async prepare(events: NewEvent[], opts: AppendOptions = {}, after?: PreparedAppend): Promise<PreparedAppend> {
-    if (this.closed) throw new StoreError('io', 'store is closed');
+    this.checkWritable();
     // exactly-once keys, one per event (undefined: none); `present` = stored or earlier in this call
     const dkeys: (string | undefined)[] = new Array(events.length);
     const toRead: string[] = [];
@@ -287,7 +320,18 @@ export class Store extends EventEmitter {
       await p.batch.close();
       return [];
     }
-    await p.batch.write({ sync: this.sync });
+    try {
+      this.checkWritable();
+    } catch (e) {
+      await p.batch.close();
+      throw e;
+    }
+    try {
+      await p.batch.write({ sync: this.sync });
+    } catch (e) {
+      this.reportWriteError(e);
+      throw new StoreError('io', `cannot write the store: ${ioMessage(e)}`);
+    }
     this.headC = { ...p.head };
     for (const [n, b] of p.touched) this.bootsC.set(n, b);
     if (p.stored.length) this.emit('append', p.stored);
