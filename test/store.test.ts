@@ -345,6 +345,12 @@ test('--since/--until boot-N select boots by number, even when the next boot was
   t.deepEqual(await pick({ since: 'boot-1' }), [[2, 'boot'], [2, 'module_load'], [2, 'netstats'], [3, 'boot']]);
   t.deepEqual(await pick({ until: 'boot-1' }), [[1, 'module_load'], [1, 'process_death'], [1, 'shutdown']]);
   t.deepEqual(await pick({ boot: -1 }), await pick({ since: 'boot-1', until: 'boot' }), '-b -1 agrees');
+  // over several boots, boot by boot: boot 1's shutdown (dated 1.2 s) before boot 2's boot (1.0 s)
+  const byBoot = [[1, 'module_load'], [1, 'process_death'], [1, 'shutdown'], [2, 'boot'], [2, 'module_load'], [2, 'netstats'], [3, 'boot']];
+  t.deepEqual(await pick({ since: 'boot-2' }), byBoot);
+  t.deepEqual(await pick({ since: 'boot-2', reverse: true }), [...byBoot].reverse());
+  t.deepEqual(await pick({ since: 'boot-2', limit: 4 }), byBoot.slice(0, 4));
+  t.deepEqual(await pick({ since: 'boot-2', reverse: true, limit: 4 }), [...byBoot].reverse().slice(0, 4));
   // an absolute bound still cuts by time within the boots
   t.deepEqual(await pick({ since: 'boot-2', until: new Date(Number((T + 1100_000_000n) / 1_000_000n)).toISOString() }), [
     [1, 'module_load'],

@@ -238,8 +238,32 @@ function plan(store: Store, q0: Query): KeyStream {
   return scanIndex(store, `t${SEP}`, q);
 }
 
-/** Matching events in (time, sseq) order (or reversed), at most q.limit. */
+/**
+ * Matching events, at most q.limit, in (time, sseq) order (or reversed); over a range of boots
+ * (--since/--until boot-N) boot by boot in number order, each boot's in time order: a later boot
+ * happened after an earlier one even when its clock, stepped back at the reboot, says otherwise.
+ */
 export async function* queryEvents(store: Store, q: Query): AsyncGenerator<StoredEvent> {
+  if (q.boot !== undefined || (q.boot_min === undefined && q.boot_max === undefined)) {
+    yield* scanEvents(store, q);
+    return;
+  }
+  const nums = store
+    .boots()
+    .map((b) => b.boot)
+    .filter((n) => (q.boot_min === undefined || n >= q.boot_min) && (q.boot_max === undefined || n <= q.boot_max));
+  if (q.reverse) nums.reverse();
+  let left = q.limit;
+  for (const n of nums) {
+    if (left !== undefined && left <= 0) return;
+    for await (const e of scanEvents(store, { ...q, boot: n, limit: left })) {
+      yield e;
+      if (left !== undefined) left--;
+    }
+  }
+}
+
+async function* scanEvents(store: Store, q: Query): AsyncGenerator<StoredEvent> {
   const ks = plan(store, q);
   let emitted = 0;
   let chunk = 16;
