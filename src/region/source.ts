@@ -31,6 +31,15 @@ function ioError(path: string, e: unknown): RegionError {
   return new RegionError('io', `cannot read ${path}: ${msg}`);
 }
 
+/** Open a region file or device for reading; a failure becomes a RegionError naming the path. */
+async function openForRead(path: string): Promise<FileHandle> {
+  try {
+    return await open(path, 'r');
+  } catch (e) {
+    throw ioError(path, e);
+  }
+}
+
 async function readAt(fh: FileHandle, path: string, pos: number, len: number): Promise<Buffer> {
   const buf = Buffer.alloc(len);
   let got = 0;
@@ -62,12 +71,7 @@ export async function scanRegionImage(path: string, offset = 0, size?: number): 
 
 /** headerIdentity() of the region at `offset` of a file or device: its first 4 KiB only. */
 export async function readRegionIdentity(path: string, offset = 0): Promise<{ region_id: string; boot_count: number } | null> {
-  let fh: FileHandle;
-  try {
-    fh = await open(path, 'r');
-  } catch (e) {
-    throw ioError(path, e);
-  }
+  const fh = await openForRead(path);
   try {
     return headerIdentity(await readAt(fh, path, offset, HEADER_SIZE));
   } finally {
@@ -87,12 +91,7 @@ async function loadRegionImage(path: string, offset: number, size?: number): Pro
     }
     if (size > MAX_READ) throw new RegionError('bad_argument', `size ${size} is too large to read into memory`);
   }
-  let fh: FileHandle;
-  try {
-    fh = await open(path, 'r');
-  } catch (e) {
-    throw ioError(path, e);
-  }
+  const fh = await openForRead(path);
   try {
     let fileSize: number;
     try {
@@ -151,12 +150,7 @@ export async function scanRegionDevice(path: string = DEFAULT_DEVICE): Promise<R
  * is plausible (grown by doubling otherwise): no second, concatenated copy.
  */
 async function loadDevice(path: string): Promise<Buffer> {
-  let fh: FileHandle;
-  try {
-    fh = await open(path, 'r');
-  } catch (e) {
-    throw ioError(path, e);
-  }
+  const fh = await openForRead(path);
   try {
     let buf = Buffer.allocUnsafe(HEADER_SIZE);
     let total = 0;
