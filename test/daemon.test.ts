@@ -1,6 +1,6 @@
 import test from 'ava';
 import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultConfig, parseConfig } from '../src/daemon/config.ts';
 import { decodeRegion } from '../src/region/decode.ts';
@@ -281,4 +281,17 @@ test('etc/systemd/raslogd.service lets raslogd write what it writes, open its si
   t.deepEqual(values('Restart'), ['on-failure']);
   t.deepEqual(values('StartLimitIntervalSec'), ['0']);
   t.true(values('DeviceAllow').includes(cfg.kmod.device));
+});
+
+test('a corrupt store: raslogd exits 1 (not restarted: opening again would not help) with one line naming it', async (t) => {
+  const s = setup();
+  const { Store } = await import('../src/store/store.ts');
+  const st = await Store.open(s.data, { create: true });
+  await st.close();
+  const db = join(s.data, 'db');
+  const manifest = readdirSync(db).find((f) => f.startsWith('MANIFEST-'))!;
+  writeFileSync(join(db, manifest), Buffer.alloc(300, 0x5a));
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin/raslogd.js'), '--config', s.conf], { encoding: 'utf8' });
+  t.is(r.status, 1);
+  t.regex(r.stderr, /^raslogd: cannot open store .*: Corruption: [^\n]*\n$/);
 });

@@ -79,3 +79,32 @@ test('outbox: each event is stored once for all its sinks, swept once every sink
   await ob2.stop();
   await db.close();
 });
+
+// A full disk: the enqueue fails with the storage's error and the outbox tells its owner
+// (raslogd stops and reopens the store, docs/store.md); a closed database is not a storage failure.
+(process.getuid?.() === 0 ? test : test.skip)('outbox: a write that fails in the storage (a real full tmpfs) is reported, once per failed write', async (t) => {
+  const { spawnSync } = await import('node:child_process');
+  const dir = tempDir();
+  t.is(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=400k', 'tmpfs', dir]).status, 0);
+  try {
+    const db = new Level<string, string>(join(dir, 'outbox'));
+    await db.open();
+    const failures: unknown[] = [];
+    const ob = await Outbox.open(db, { sinks: [memSink('a', [], { open: false })], route: () => ['a'], onStorageFailure: (e) => failures.push(e) });
+    let err: unknown;
+    try {
+      for (let i = 0; i < 100_000; i++) await ob.enqueue(Array.from({ length: 20 }, (_, j) => ({ ...deathEvent(i * 20 + j), pad: 'x'.repeat(400) })));
+    } catch (e) {
+      err = e;
+    }
+    t.regex(String((err as Error)?.message), /No space left on device/);
+    t.is(failures.length, 1);
+    t.is(failures[0], err);
+    await ob.stop();
+    await db.close().catch(() => undefined);
+    await ob.enqueue([deathEvent(1)]).catch(() => undefined); // closed: not a storage failure
+    t.is(failures.length, 1);
+  } finally {
+    spawnSync('umount', ['-l', dir]);
+  }
+});

@@ -126,8 +126,7 @@ export class Daemon {
       } catch (e) {
         if (!(e instanceof StoreError) || e.code !== 'locked') {
           // an I/O error (a full disk) may be gone at the next start; a corrupt store stays corrupt
-          const msg = e instanceof Error ? e.message : String(e);
-          throw new StartError(msg, e instanceof StoreError && e.code === 'io' && !/corrupt/i.test(msg));
+          throw new StartError(e instanceof Error ? e.message : String(e), e instanceof StoreError && e.code === 'io');
         }
         const pid = readPid(this.dataDir);
         if (pid && pid !== process.pid && pidAlive(pid)) throw new StartError(`raslogd is already running (pid ${pid})`);

@@ -125,7 +125,9 @@ export class Store extends EventEmitter {
     } catch (e) {
       const err = e as { code?: string; cause?: { code?: string; message?: string }; message?: string };
       if (err.cause?.code === 'LEVEL_LOCKED' || err.code === 'LEVEL_LOCKED') throw lockHolderError(dir);
-      throw new StoreError('io', `cannot open store ${dir}: ${err.cause?.message ?? err.message}`);
+      // corrupt: opening again will not help; io (a full disk…): it may
+      const corrupt = err.cause?.code === 'LEVEL_CORRUPTION' || err.code === 'LEVEL_CORRUPTION';
+      throw new StoreError(corrupt ? 'corrupt' : 'io', `cannot open store ${dir}: ${err.cause?.message ?? err.message}`);
     }
     const s = new Store(dataDir, db, opts.sync ?? true);
     await s.load();
