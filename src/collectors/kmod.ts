@@ -23,6 +23,7 @@
  * keeps looking for it every `missingIntervalMs` (5 s).
  */
 
+import * as crypto from 'node:crypto';
 import { watch, type FSWatcher } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { scanRegion, type RegionScan } from '../region/decode.ts';
@@ -59,36 +60,37 @@ async function readAll(fh: FileHandle, size: number | null): Promise<Buffer> {
   }
 }
 
-/** Chunk in which a re-read region is compared with the last one (no full-size read buffer per poll). */
-const COMPARE_CHUNK = 64 * 1024;
+/** Chunk of the region with its own digest: what changed is found without a copy of the region. */
+const DIGEST_CHUNK = 64 * 1024;
+
+// one-shot hash (Node >= 20.12), else createHash
+const digestOf: (b: Buffer) => string =
+  typeof crypto.hash === 'function' ? (b) => crypto.hash('sha1', b, 'hex') : (b) => crypto.createHash('sha1').update(b).digest('hex');
 
 /**
- * Read the first `last.length` bytes (the region's size) unless they equal `last`: null when
- * unchanged. The region is compared with `last` one chunk at a time; from the first chunk that
- * differs it is read into `spare()` (reused: a poll allocates nothing), the bytes before it copied
- * from `last`. A file shorter than `last` comes back shorter, as readAll() returns it.
+ * Read the first `size` bytes into `into` (reused from poll to poll) and digest each chunk.
+ * A file shorter than `size` comes back shorter, as readAll() returns it.
  */
-async function readIfChanged(fh: FileHandle, last: Buffer, chunk: Buffer, spare: () => Buffer): Promise<Buffer | null> {
-  const size = last.length;
+async function readDigested(fh: FileHandle, into: Buffer): Promise<{ raw: Buffer; digests: string[] }> {
+  const digests: string[] = [];
   let pos = 0;
-  while (pos < size) {
-    const { bytesRead } = await fh.read(chunk, 0, Math.min(chunk.length, size - pos), pos);
-    if (bytesRead === 0) break;
-    if (!chunk.subarray(0, bytesRead).equals(last.subarray(pos, pos + bytesRead))) {
-      const into = spare();
-      last.copy(into, 0, 0, pos);
-      chunk.copy(into, pos, 0, bytesRead);
-      pos += bytesRead;
-      while (pos < size) {
-        const { bytesRead: n } = await fh.read(into, pos, size - pos, pos);
-        if (n === 0) break;
-        pos += n;
-      }
-      return pos === size ? into : into.subarray(0, pos);
+  while (pos < into.length) {
+    const end = Math.min(pos + DIGEST_CHUNK, into.length);
+    let at = pos;
+    while (at < end) {
+      const { bytesRead } = await fh.read(into, at, end - at, at);
+      if (bytesRead === 0) break;
+      at += bytesRead;
     }
-    pos += bytesRead;
+    if (at > pos) digests.push(digestOf(into.subarray(pos, at)));
+    if (at < end) return { raw: into.subarray(0, at), digests };
+    pos = end;
   }
-  return pos === size ? null : Buffer.from(last.subarray(0, pos));
+  return { raw: into, digests };
+}
+
+function sameDigests(a: string[] | null, b: string[]): boolean {
+  return a !== null && a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
 export interface KmodOptions {
@@ -112,15 +114,14 @@ export class KmodCollector implements Collector {
   private watcher: FSWatcher | null = null;
   private running: Promise<void> | null = null;
   private again = false;
-  private last: Buffer | null = null;
   /**
-   * The buffer the next changed region is read into (the one before `last`, swapped after
-   * each decode: the decoded report keeps no reference to it), and the compare chunk.
-   * Reusing them keeps a 100 ms poll from leaving a region-sized buffer behind for the GC:
-   * under a storm that garbage (10 MiB/s for a 1 MiB region) grew raslogd's RSS.
+   * Digests (per 64 KiB) of the region last stored: a re-read that matches them is skipped
+   * without keeping a copy of the region. The read buffer is reused from poll to poll (under a
+   * storm a fresh region-sized buffer per 100 ms poll, 10 MiB/s of garbage for a 1 MiB region,
+   * grew raslogd's RSS) and let go once the device is settled: an idle raslogd holds none.
    */
-  private spare: Buffer | null = null;
-  private chunk: Buffer | null = null;
+  private stored: string[] | null = null;
+  private readBuf: Buffer | null = null;
   /** Header of the last region read and stored; settled: it equalled the one before. */
   private lastHead: Buffer | null = null;
   private headSettled = false;
@@ -216,7 +217,7 @@ export class KmodCollector implements Collector {
    * The region's header and, unless the device's header has not changed over a whole
    * interval (nothing new was committed), the whole region.
    */
-  private async readRaw(): Promise<{ head: Buffer; settled: boolean; raw: Buffer | null }> {
+  private async readRaw(): Promise<{ head: Buffer; settled: boolean; raw: Buffer | null; digests: string[] }> {
     const fh = await open(this.o.path, 'r');
     try {
       const buf = Buffer.allocUnsafe(HEADER_CHECK_BYTES);
@@ -226,19 +227,18 @@ export class KmodCollector implements Collector {
       // must have stayed the same over one whole interval (settled) before reads are skipped.
       // Only the kernel's device keeps that promise; a file may be rewritten at will.
       const settled = this.live && this.lastHead !== null && head.equals(this.lastHead);
-      if (settled && this.headSettled && this.holes.size === 0) return { head, settled, raw: null };
-      const size = regionSize(head);
-      const last = this.last;
-      if (last && size === last.length) {
-        // unchanged (null) is skipped below like an equal region, unless holes need a re-decode
-        this.chunk ??= Buffer.allocUnsafe(COMPARE_CHUNK);
-        const raw = await readIfChanged(fh, last, this.chunk, () => {
-          if (this.spare?.length !== size) this.spare = Buffer.allocUnsafe(size); // at the first change only
-          return this.spare;
-        });
-        return { head, settled, raw: raw ?? last };
+      if (settled && this.headSettled && this.holes.size === 0) {
+        this.readBuf = null; // idle: nothing to read until the header moves
+        return { head, settled, raw: null, digests: [] };
       }
-      return { head, settled, raw: await readAll(fh, size) };
+      const size = regionSize(head);
+      if (size === null) {
+        const raw = await readAll(fh, null); // a damaged header: read what there is
+        return { head, settled, raw, digests: [] };
+      }
+      if (this.readBuf?.length !== size) this.readBuf = Buffer.allocUnsafe(size);
+      const { raw, digests } = await readDigested(fh, this.readBuf);
+      return { head, settled, raw, digests };
     } finally {
       await fh.close();
     }
@@ -248,6 +248,7 @@ export class KmodCollector implements Collector {
     if (this.stopped) return;
     let report: RegionScan;
     let headSeen: { head: Buffer; settled: boolean } | null = null;
+    let digests: string[] | null = null;
     try {
       if (this.o.offset) {
         this.counters.reads++;
@@ -256,21 +257,17 @@ export class KmodCollector implements Collector {
       } else {
         const s = await stat(this.o.path);
         this.live = s.isCharacterDevice();
-        const { head, settled, raw } = await this.readRaw();
+        const { head, settled, raw, digests: d } = await this.readRaw();
         this.counters.reads++;
         if (!raw) return;
         headSeen = { head, settled };
-        if (this.last && (raw === this.last || raw.equals(this.last)) && this.holes.size === 0) {
+        if (d.length && sameDigests(this.stored, d) && this.holes.size === 0) {
           [this.lastHead, this.headSettled] = [head, settled];
           return;
         }
+        digests = d.length ? d : null;
         report = scanRegion(raw, { source: this.o.path, offset: 0, sizeKnown: true });
         this.counters.decodes++;
-        if (raw !== this.last) {
-          // the spare was read into: it becomes `last`, the old `last` the next spare
-          if (this.spare && raw.buffer === this.spare.buffer) this.spare = this.last;
-          this.last = raw;
-        }
       }
       this.ensureWatch();
     } catch (e) {
@@ -283,8 +280,8 @@ export class KmodCollector implements Collector {
             : `cannot read ${this.o.path}: ${err.message}`;
       if (this.st.message !== msg) this.o.logger.warn(`kmod: ${msg}`);
       this.st = { name: 'kmod', state: 'warning', message: msg };
-      this.last = null;
-      this.spare = null;
+      this.stored = null;
+      this.readBuf = null;
       this.lastHead = null;
       return;
     }
@@ -297,15 +294,16 @@ export class KmodCollector implements Collector {
       res = await this.ingest(report, regionBootNow, now, seenHoles);
     } catch (e) {
       // Nothing is lost: the records stay in the region and the next successful replay stores
-      // them once; `last` is forgotten so that the next poll replays even an unchanged region.
-      // (A failed write also stops the store's writes: raslogd exits for a restart.)
+      // them once; the stored digests are forgotten so that the next poll replays even an
+      // unchanged region. (A failed write also stops the store's writes: raslogd exits for a restart.)
       const msg = `cannot store records: ${(e as Error).message}`;
       if (this.st.message !== msg) this.o.logger.error(`kmod: ${msg}`);
       this.st = { name: 'kmod', state: 'warning', message: msg };
-      this.last = null;
+      this.stored = null;
       this.lastHead = null;
       return;
     }
+    this.stored = digests;
     for (const k of this.holes.keys()) if (!seenHoles.has(k)) this.holes.delete(k);
     if (headSeen) [this.lastHead, this.headSettled] = [Buffer.from(headSeen.head), headSeen.settled]; // stored: skippable
     this.regionId = report.region.region_id;
